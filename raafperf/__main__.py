@@ -1,0 +1,3 @@
+from raafperf.cli.app import main
+
+main()

@@ -1,0 +1,346 @@
+"""``raafperf bench --ray [ADDRESS]``: the scenario's load split across Ray actors.
+
+One actor per worker (``--workers N``; default: the cluster's free CPUs, capped), placed by
+a placement group with the SPREAD strategy, each running worker ``i`` of ``N`` with the same
+engine as a local worker process; a coordinator actor on this machine starts every segment
+in all actors together and keeps the rows they send as they go. Rows are merged exactly as
+for local workers (``raafperf.engine.merge``); an actor that fails is named in the report
+with its planned share and the rows it had sent, which stay in the report. The cluster
+(nodes, CPUs, actors and where each ran) is written to ``cluster``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from raafperf.engine.merge import WorkerResult, assemble, merge_results, planned_shares
+from raafperf.errors import RunFailed, UsageError
+from raafperf.record.recorder import Recorder
+
+RAY_INSTALL_HINT = "--ray needs Ray, an optional extra: pip install 'raafperf[ray]'"
+LOCAL = "local"
+"""The address meaning: start a Ray instance on this machine for this run."""
+MAX_ACTORS = 256
+PLACEMENT_TIMEOUT_S = 60.0
+_LOOPBACK = ("127.", "localhost", "::1")
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or a one-line UsageError saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(RAY_INSTALL_HINT) from None
+    return ray
+
+
+def choose_actor_count(requested: int | None, cpus: int,
+                       loads: Iterable[Any]) -> int:
+    """``requested`` when given; else one actor per CPU, capped at MAX_ACTORS and so that
+    every actor has at least one closed-loop user and one request of each variant."""
+    if requested:
+        return requested
+    n = max(1, min(cpus, MAX_ACTORS))
+    for load in loads:
+        if load.mode == "closed" and load.concurrency:
+            n = min(n, load.concurrency)
+        if load.requests:
+            n = min(n, load.requests)
+    return max(1, n)
+
+
+def run_on_ray(loaded: Any, states: dict[str, Any], endpoints: dict[str, Any], rounds: int,
+               recorder: Recorder, stats: dict[str, dict[str, Any]], *, address: str | None,
+               workers: int | None, options: Any, cluster: dict[str, Any]) -> bool:
+    """Run the variants on Ray actors and merge into ``recorder``, ``states`` and ``stats``
+    (as ``run_in_workers`` does); True when interrupted. ``address``: None or "local" starts
+    a local instance, else the cluster to join ("auto", "HOST:6379", "ray://HOST:10001").
+    ``workers``: actors (None: the scenario's ``load.workers``, else the cluster's CPUs).
+    ``cluster`` is filled as the run goes, so it describes even a run that failed."""
+    ray = require_ray()
+    requested = workers or next((s.scenario.load.workers for s in states.values()
+                                 if s.scenario.load.workers), None)
+    loads = [s.scenario.load for s in states.values()]
+    started_here = local_instance = False
+    if not ray.is_initialized():
+        _connect(ray, address, requested, states)
+        started_here = True
+        local_instance = address in (None, "", LOCAL)
+    cluster.update(backend="ray", ray_version=ray.__version__,
+                   address=address if address not in (None, LOCAL) else "local instance")
+    tag = f"raafperf-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    handles: list[Any] = []
+    pg = None
+    try:
+        free_cpus = int(ray.available_resources().get("CPU", 0))
+        # On a local instance the simulator shares this machine's CPUs with the actors.
+        n = choose_actor_count(requested, free_cpus - (1 if local_instance and _simulated(
+            states) else 0), loads)
+        cluster.update(_describe_nodes(ray))
+        pg = _place(ray, n, free_cpus)
+        from raafperf.engine.ray_actors import Coordinator
+
+        driver_node = ray.get_runtime_context().get_node_id()
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        coordinator = Coordinator.options(
+            name=f"{tag}-coordinator",
+            scheduling_strategy=NodeAffinitySchedulingStrategy(driver_node, soft=False),
+        ).remote(n)
+        handles.append(coordinator)
+        actors = _start_actors(ray, pg, n, tag, loaded, states, rounds, recorder, options,
+                               coordinator)
+        handles.extend(actors)
+        places = _where(ray, actors, coordinator, cluster, tag)
+        _check_reachable(states, endpoints, places, driver_node)
+        clocks = ray.get([a.sync_clock.remote(cluster["coordinator"]["node_id"])
+                          for a in actors])
+        for entry, clock in zip(cluster["actors"], clocks, strict=True):
+            entry.update(clock)
+        cluster["start_sync"] = (
+            "barrier on the coordinator, then a start time on its clock; actors on other "
+            "machines convert it with a measured clock offset (error ≤ half its round trip)")
+        # Actors on this machine get a Ctrl-C as local worker processes do (at once, before
+        # the simulator, which the terminal stops too, is gone); the others via the coordinator.
+        here = [p["pid"] for p in places if p["node_id"] == driver_node]
+        finals = _wait(ray, actors, coordinator, endpoints, states, options, here)
+        collected = _collect(ray, coordinator, finals, n)
+        labels = {w: {"actor": a["name"], "node_id": a["node_id"], "hostname": a["hostname"]}
+                  for w, a in enumerate(cluster["actors"])}
+        interrupted = merge_results(collected, n, recorder, states, stats, backend="ray",
+                                    planned=planned_shares(states, rounds, n), labels=labels)
+        for w, entry in enumerate(cluster["actors"]):
+            res = collected[w]
+            entry.update(status="failed" if res.error else "ok", error=res.error,
+                         requests=len(res.requests) if res.requests is not None else 0)
+        if all(c.error for c in collected.values()) and not len(recorder.requests):
+            raise RunFailed(f"every Ray actor failed: {collected[0].error}")
+        return interrupted or bool(finals.get("_interrupted"))
+    finally:
+        for handle in handles:
+            with contextlib.suppress(Exception):
+                ray.kill(handle, no_restart=True)
+        if pg is not None:
+            with contextlib.suppress(Exception):
+                from ray.util.placement_group import remove_placement_group
+
+                remove_placement_group(pg)
+        if started_here:
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+
+
+def _simulated(states: dict[str, Any]) -> bool:
+    return any(p.kind == "simulated" for s in states.values() for p in s.scenario.providers)
+
+
+def _connect(ray: Any, address: str | None, requested: int | None,
+             states: dict[str, Any]) -> None:
+    """Start a local instance (enough CPUs for the actors asked for) or join a cluster."""
+    import logging
+
+    common = {"include_dashboard": False, "log_to_driver": False,
+              "logging_level": logging.WARNING}
+    if address in (None, "", LOCAL):
+        cpus = os.cpu_count() or 1
+        wanted = requested or max(1, cpus - (1 if _simulated(states) else 0))
+        ray.init(address=LOCAL, num_cpus=max(wanted, cpus), **common)
+        return
+    try:
+        ray.init(address=address, **common)
+    except Exception as exc:  # a wrong address: say which, in one line
+        raise UsageError(f"--ray {address}: cannot join the Ray cluster "
+                         f"({_first_line(exc)})") from None
+
+
+def _describe_nodes(ray: Any) -> dict[str, Any]:
+    nodes = [
+        {"node_id": n["NodeID"], "hostname": n.get("NodeManagerHostname"),
+         "ip": n.get("NodeManagerAddress"), "cpus": n.get("Resources", {}).get("CPU", 0)}
+        for n in ray.nodes() if n.get("Alive")
+    ]
+    return {"nodes": nodes, "node_count": len(nodes),
+            "cpus": int(sum(n["cpus"] for n in nodes)),
+            "placement": {"strategy": "SPREAD", "cpus_per_actor": 1}}
+
+
+def _place(ray: Any, n: int, free_cpus: int) -> Any:
+    from ray.util.placement_group import placement_group, remove_placement_group
+
+    pg = placement_group([{"CPU": 1}] * n, strategy="SPREAD")
+    try:
+        ray.get(pg.ready(), timeout=PLACEMENT_TIMEOUT_S)
+    except Exception:
+        with contextlib.suppress(Exception):
+            remove_placement_group(pg)
+        raise UsageError(f"the Ray cluster cannot place {n} actors of one CPU each "
+                         f"({free_cpus} CPUs free); ask for fewer with --workers") from None
+    return pg
+
+
+def _start_actors(ray: Any, pg: Any, n: int, tag: str, loaded: Any, states: dict[str, Any],
+                  rounds: int, recorder: Recorder, options: Any, coordinator: Any) -> list[Any]:
+    from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+    from raafperf.engine.bench import prices_path
+    from raafperf.engine.ray_actors import LoadActor
+
+    path = prices_path(loaded, options.prices)
+    prices = (path.name, path.read_bytes()) if path is not None else None
+    # Put once: every actor reads the same copy instead of one upload per actor.
+    specs = ray.put({name: (s.scenario, s.queries) for name, s in states.items()})
+    loaded_ref = ray.put(loaded)
+    return [
+        LoadActor.options(
+            name=f"{tag}-worker-{w}", num_cpus=1,
+            scheduling_strategy=PlacementGroupSchedulingStrategy(
+                placement_group=pg, placement_group_bundle_index=w),
+        ).remote(w, n, specs, rounds, recorder.t0_ns, loaded_ref, prices, coordinator)
+        for w in range(n)
+    ]
+
+
+def _where(ray: Any, actors: list[Any], coordinator: Any, cluster: dict[str, Any],
+           tag: str) -> list[dict[str, Any]]:
+    try:
+        cluster["coordinator"] = ray.get(coordinator.where.remote(), timeout=120)
+        places = ray.get([a.where.remote() for a in actors], timeout=300)
+    except Exception as exc:
+        raise RunFailed(f"a Ray actor could not start ({_first_line(exc)}); raafperf and "
+                        "Ray must be installed at the same versions on every node") from None
+    cluster["actors"] = [{"worker": w, "name": f"{tag}-worker-{w}", **p}
+                         for w, p in enumerate(places)]
+    return places
+
+
+def _check_reachable(states: dict[str, Any], endpoints: dict[str, Any],
+                     places: list[dict[str, Any]], driver_node: str) -> None:
+    """Loopback addresses (the built-in simulator, a local Redis) exist only on this
+    machine: actors elsewhere cannot reach them. Say so before any load is sent."""
+    elsewhere = sorted({p["hostname"] for p in places if p["node_id"] != driver_node})
+    if not elsewhere:
+        return
+    local: list[str] = []
+    for name, state in states.items():
+        for provider, endpoint in endpoints.get(name, {}).items():
+            if _is_loopback(endpoint.base_url):
+                local.append(f"provider {provider!r} at {endpoint.base_url}")
+        cache = state.scenario.cache
+        if cache.strategy != "never" and cache.backend == "redis" and _is_loopback(cache.url):
+            from raafperf.cache.backends.redis import redact_url
+
+            local.append(f"the Redis cache at {redact_url(cache.url)}")
+    if local:
+        raise UsageError(
+            f"{sorted(set(local))[0]} is on this machine only, and actors run on "
+            f"{', '.join(elsewhere)}: point the scenario at addresses every node can reach, "
+            "or use a local Ray instance (--ray with no address)")
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host.startswith(_LOOPBACK)
+
+
+def _wait(ray: Any, actors: list[Any], coordinator: Any, endpoints: dict[str, Any],
+          states: dict[str, Any], options: Any, local_pids: list[int]) -> dict[Any, Any]:
+    """Run every actor to its end; {worker: WorkerResult | failure reason}."""
+    from ray.exceptions import GetTimeoutError
+
+    pending = {a.run.remote(endpoints): w for w, a in enumerate(actors)}
+    finals: dict[Any, Any] = {}
+    total = sum((s.scenario.load.requests or 0) + s.scenario.load.warmup
+                for s in states.values())
+    stops = {"count": 0, "told": False}
+    previous = _on_sigint(stops, local_pids)
+    last_done, last_t, last_poll = 0, time.perf_counter(), 0.0
+    try:
+        while pending:
+            try:
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.25)
+            except KeyboardInterrupt:
+                ready = []
+                stops["count"] = 2
+            for ref in ready:
+                w = pending.pop(ref)
+                try:
+                    finals[w] = ray.get(ref)
+                except Exception as exc:
+                    finals[w] = _first_line(exc)
+                coordinator.drop.remote(w)
+            if stops["count"] >= 2:
+                for w in pending.values():
+                    finals[w] = "abandoned after a second Ctrl-C"
+                finals["_interrupted"] = True
+                break
+            if stops["count"] and not stops["told"]:
+                coordinator.request_stop.remote()
+                stops["told"] = True
+            if options.on_progress is not None and time.perf_counter() - last_poll >= 0.5:
+                last_poll = time.perf_counter()
+                with contextlib.suppress(GetTimeoutError, Exception):
+                    snap = ray.get(coordinator.snapshot.remote(), timeout=5)
+                    now = time.perf_counter()
+                    rate = (snap["done"] - last_done) / (now - last_t) if now > last_t else 0.0
+                    last_done, last_t = snap["done"], now
+                    options.on_progress({
+                        "done": snap["done"], "total": total or None, "errors": snap["errors"],
+                        "in_flight": snap["in_flight"], "rps": rate, "p50_ms": None,
+                        "stopping": bool(stops["count"]),
+                    })
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if stops["count"]:
+        finals["_interrupted"] = True
+    return finals
+
+
+def _on_sigint(stops: dict[str, Any], local_pids: list[int]) -> Any:
+    """First Ctrl-C: ask every actor to stop and send what it measured; second: stop waiting.
+    Actors on this machine are passed the signal at once, as the terminal passes it to local
+    worker processes: the simulator stops on the same Ctrl-C, and every moment an actor goes
+    on after it would be a burst of connection errors."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: Any) -> None:
+        stops["count"] += 1
+        if stops["count"] == 1:
+            for pid in local_pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGINT)
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _collect(ray: Any, coordinator: Any, finals: dict[Any, Any],
+             n: int) -> dict[int, WorkerResult]:
+    collected: dict[int, WorkerResult] = {}
+    for w in range(n):
+        try:
+            chunks = ray.get(coordinator.take.remote(w), timeout=120)
+        except Exception:
+            chunks = []
+        final = finals.get(w, "no result arrived")
+        if isinstance(final, WorkerResult):
+            collected[w] = assemble(w, chunks, final)
+        else:
+            collected[w] = assemble(w, chunks, None, error=str(final))
+    return collected
+
+
+def _first_line(exc: BaseException) -> str:
+    """Ray's errors run over many lines; the first meaningful one names the cause."""
+    text = str(exc).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    head = lines[0] if lines else ""
+    return f"{exc.__class__.__name__}: {head}"[:300]

@@ -1,0 +1,112 @@
+"""One worker's share of a run, as a local worker process or a Ray actor runs it.
+
+The same engine as a one-process run (``run_variants`` with ``worker``/``workers``); around
+it, what both kinds of worker need: rows sent in chunks as they are recorded (after each
+segment and every ``flush_s`` seconds), so a worker that dies loses at most the rows of its
+last few seconds, and a final result with the layers' statistics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from raafperf.engine.merge import Chunk, WorkerResult
+from raafperf.record.recorder import Recorder, new_calls_table, new_requests_table
+
+FLUSH_S = 2.0
+"""How often a worker sends the rows it recorded since its previous chunk."""
+
+Barrier = Callable[[int], Awaitable[int | None]]
+"""Called before segment ``number``; returns the perf_counter_ns at which to start it."""
+
+
+class WorkerShare:
+    """Worker ``worker`` of ``workers``: its variants, recorder and outbox of unsent rows."""
+
+    def __init__(self, worker: int, workers: int, specs: dict[str, Any], rounds: int,
+                 t0_ns: int, loaded: Any, prices: Path | None, *,
+                 flush_s: float = FLUSH_S) -> None:
+        from raafperf.engine.bench import VariantState, cost_function
+
+        self.worker = worker
+        self.workers = workers
+        self.rounds = rounds
+        self.loaded = loaded
+        self.prices = prices
+        self.flush_s = flush_s
+        self.states = {name: VariantState(name, sc, queries)
+                       for name, (sc, queries) in specs.items()}
+        self.recorder = Recorder(t0_ns, cost_fn=cost_function(
+            loaded, {name: s.scenario for name, s in self.states.items()}, prices))
+        self.stats: dict[str, dict[str, Any]] = {}
+        self._sent_segments = dict.fromkeys(self.states, 0)
+        self._last_flush = time.monotonic()
+
+    def take_chunk(self) -> Chunk:
+        """The rows and finished segments recorded since the previous chunk. The recorder's
+        buffers are handed over, not copied: a worker keeps no row it has sent."""
+        rec = self.recorder
+        # Called from the event loop between requests, never inside Recorder.record().
+        chunk = Chunk(worker=self.worker, requests=rec.requests, calls=rec.calls)
+        rec.requests, rec.calls = new_requests_table(), new_calls_table()
+        for name, state in self.states.items():
+            new = state.segments[self._sent_segments[name]:]
+            if new:
+                chunk.segments[name] = list(new)
+                self._sent_segments[name] = len(state.segments)
+        self._last_flush = time.monotonic()
+        return chunk
+
+    def run(self, endpoints: dict[str, Any], *, barrier: Barrier | None,
+            send: Callable[[Chunk], None], report: Callable[[dict[str, Any]], None],
+            stop_requested: Callable[[], bool] | None = None) -> WorkerResult:
+        """Run the share; chunks go to ``send`` as they are due, progress to ``report``;
+        ``stop_requested`` is polled with the progress (a remote Ctrl-C). Never raises: a
+        failure is the result's ``error``, with the rows recorded until then."""
+        from raafperf.engine.bench import prices_path, run_loop, run_variants
+
+        result = WorkerResult(worker=self.worker)
+
+        async def sync(number: int) -> int | None:
+            chunk = self.take_chunk()
+            if len(chunk.requests) or chunk.segments:
+                send(chunk)
+            return await barrier(number) if barrier is not None else None
+
+        async def main() -> bool:
+            stop = asyncio.Event()
+
+            def progress(state: dict[str, Any]) -> None:
+                report(state)
+                if stop_requested is not None and stop_requested():
+                    stop.set()
+                if time.monotonic() - self._last_flush >= self.flush_s:
+                    chunk = self.take_chunk()
+                    if len(chunk.requests):
+                        send(chunk)
+
+            return await run_variants(
+                self.states, endpoints, self.rounds, self.recorder, self.stats,
+                worker=self.worker, workers=self.workers, sync=sync, on_progress=progress,
+                stop=stop, prices=prices_path(self.loaded, self.prices),
+            )
+
+        try:
+            result.interrupted = run_loop(main())
+        except KeyboardInterrupt:
+            result.interrupted = True
+            result.error = "stopped by a second Ctrl-C"
+        except BaseException as exc:  # report the failure with whatever was recorded
+            traceback.print_exc(limit=8)
+            result.error = f"{exc.__class__.__name__}: {exc}"[:300]
+        final = self.take_chunk()
+        result.requests = final.requests
+        result.calls = final.calls
+        result.segments = final.segments
+        result.stats = self.stats
+        return result
