@@ -158,8 +158,9 @@ def _client_main(
 
 def run_case(args: argparse.Namespace, mode: str, concurrency: int, client: str) -> dict:
     cpus = sorted(os.sched_getaffinity(0))
-    server_cpu = cpus[0] if len(cpus) > 1 else None
-    client_cpu = cpus[1] if len(cpus) > 1 else None
+    pin = len(cpus) > 1 and not args.no_pin
+    server_cpu = cpus[0] if pin else None
+    client_cpu = cpus[1] if pin else None
     latency = LatencyModel(ttft_ms=args.ttft_ms, itl_ms=args.itl_ms, output_tokens=16)
     spec = SimulatedProviderSpec("bench", [MODEL], SimulatorConfig(latency=latency))
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,6 +213,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--ttft-ms", type=float, default=0.0)
     parser.add_argument("--itl-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the OS place server and client (busy machine)"
+    )
     parser.add_argument(
         "--ground-truth", action="store_true", help="also log ground truth and report send lateness"
     )

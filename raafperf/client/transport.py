@@ -32,9 +32,7 @@ def ssl_context(config: ClientConfig, ca_file: str | None) -> ssl.SSLContext:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-    if config.http2:
-        ctx.set_alpn_protocols(["h2", "http/1.1"])
-    return ctx
+    return ctx  # httpcore sets the ALPN protocols (h2) itself
 
 
 def build_transport(

@@ -84,6 +84,8 @@ class CallResult:
     """Cache outcome: off | hit | miss | skip:<reason>."""
     fallbacks: int = 0
     """How many providers the router tried before this result's provider."""
+    retry_after_s: float | None = None
+    """The provider's Retry-After on a 429/503, in seconds, when it sent one."""
     stages_ns: dict[str, int] = field(default_factory=dict)
     """Time per stage of the call (cache_lookup, routing, connection_wait, network, parsing)."""
 

@@ -122,32 +122,43 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
         options.monitor.set_state_source(lambda: {
             name: stack_state(s.stack) for name, s in list(states.items())
             if s.stack is not None})
-    rounds = options.rounds or (3 if len(states) > 1 else 1)
+    windowed = has_time_windows(variants)
+    # A timed outage must happen inside each variant's run: such scenarios run each variant
+    # whole, in turn, against a simulator of its own whose clock starts with it.
+    rounds = options.rounds or (1 if windowed or len(states) <= 1 else 3)
+    groups = [[name] for name in states] if windowed else [list(states)]
     gt_dir = run_dir / "groundtruth" if options.ground_truth else None
     interrupted = False
     stats: dict[str, dict[str, Any]] = {}
-    with SimulatorSet(variants, seed=loaded.scenario.load.seed, ground_truth_dir=gt_dir) as eps:
-        try:
-            if workers > 1:
-                from raafperf.engine.workers import run_in_workers
+    try:
+        for group in groups:
+            if interrupted or any((stats.get(n) or {}).get("budget", {}).get("exceeded")
+                                  for n in stats):
+                break
+            part = {name: states[name] for name in group}
+            gt = gt_dir / group[0] if gt_dir is not None and windowed else gt_dir
+            with SimulatorSet({n: variants[n] for n in group}, seed=loaded.scenario.load.seed,
+                              ground_truth_dir=gt) as eps:
+                if workers > 1:
+                    from raafperf.engine.workers import run_in_workers
 
-                interrupted = run_in_workers(loaded, states, eps, rounds, recorder, stats,
-                                             workers=workers, options=options)
-            else:
-                interrupted = run_loop(
-                    run_variants(states, eps, rounds, recorder, stats,
-                                 instrument=options.instrument,
-                                 on_progress=options.on_progress,
-                                 prices=prices_path(loaded, options.prices))
-                )
-        finally:
-            # Samples first: whatever happens while summarising, nothing measured is lost.
-            save_samples(run_dir, recorder)
-            summary = build_summary(
-                loaded, states, stats, recorder, run_dir=run_dir, started_at=started_at,
-                interrupted=interrupted, rounds=rounds, workers=workers,
-            )
-            write_summary(run_dir, summary)
+                    interrupted = run_in_workers(loaded, part, eps, rounds, recorder, stats,
+                                                 workers=workers, options=options)
+                else:
+                    interrupted = run_loop(
+                        run_variants(part, eps, rounds, recorder, stats,
+                                     instrument=options.instrument,
+                                     on_progress=options.on_progress,
+                                     prices=prices_path(loaded, options.prices))
+                    )
+    finally:
+        # Samples first: whatever happens while summarising, nothing measured is lost.
+        save_samples(run_dir, recorder)
+        summary = build_summary(
+            loaded, states, stats, recorder, run_dir=run_dir, started_at=started_at,
+            interrupted=interrupted, rounds=rounds, workers=workers,
+        )
+        write_summary(run_dir, summary)
     try:
         from raafperf.history import index_run
 
@@ -170,6 +181,18 @@ def _budget_error(summary: dict[str, Any]) -> str | None:
             return (f"per-run budget of ${budget['limit_usd']:,.4f} spent (${budget['spent_usd']:,.4f}"
                     f") after {done:,} requests; the run stopped early and its samples were kept")
     return None
+
+
+def has_time_windows(variants: dict[str, Scenario]) -> bool:
+    """Does a simulated provider have a fault bound to a time window (an outage)?"""
+    for scenario in variants.values():
+        for provider in scenario.providers:
+            if provider.kind != "simulated":
+                continue
+            for fault in provider.sim.faults:
+                if fault.start_s is not None or fault.end_s is not None:
+                    return True
+    return False
 
 
 def run_loop(coro: Any) -> Any:
@@ -205,7 +228,7 @@ async def run_variants(
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     limit = next(iter(states.values())).scenario.budget.per_run_usd if states else None
-    if limit is not None:
+    if limit is not None and recorder.budget is None:
         from raafperf.cost.budget import RunBudget
 
         # Each worker keeps its share of the run's budget; together they keep all of it.
@@ -232,6 +255,10 @@ async def run_variants(
             if plan is None:
                 continue
             plan.start_at_ns = start_at
+            if not state.segments:
+                mark = getattr(state.stack.router, "mark_start", None)
+                if mark is not None:
+                    mark()
             execute = _executor(state)
             instrument_cm = instrument() if instrument else contextlib.nullcontext()
             async with _async_cm(instrument_cm):

@@ -7,7 +7,7 @@ from typing import Any
 from raafperf.profiling.hotspots import CpuHotspots
 from raafperf.profiling.memory import MemoryReport
 
-_TEXT = ("function", "site", "file:line", "metric", "variant", "figure")
+_TEXT = ("function", "site", "file:line", "metric", "variant", "figure", "value")
 
 
 def cpu_tables(variant: str, hot: CpuHotspots, top: int, own_package: str) -> list[Any]:
@@ -79,12 +79,11 @@ def memory_tables(
                 f"naive: (peak − start) / peak in flight ({pr['peak_in_flight']})",
                 _bytes(pr["naive_bytes_per_request_in_flight"]),
             )
-        if not object_level:
-            head.add_row(
-                "note",
-                "memray saw pymalloc arenas, not objects: per-request "
-                "figures are coarse (use --trace-python-allocators)",
-            )
+    if not object_level:
+        head.caption = (
+            "memray saw pymalloc's arenas, not single objects: sites of small objects and the "
+            "per-request figures are coarse (--trace-python-allocators tracks objects)"
+        )
     peak = _table(
         "Top allocation sites at the peak (memory held at the high-water mark)",
         ("site", "memory", "share", "allocs", "file:line", f"via {own_package}"),
@@ -137,7 +136,7 @@ def _table(title: str, columns: tuple[str, ...]) -> Any:
         text = col in _TEXT or col.startswith("via")
         table.add_column(
             col,
-            justify="left" if text else "right",
+            justify="left" if text and col != "value" else "right",
             overflow="fold" if text else "ellipsis",
             no_wrap=not text,
         )

@@ -161,7 +161,9 @@ def _hit_rate(v: dict[str, Any]) -> Any:
 def _print_sections(console: Any, variants: dict[str, Any]) -> None:
     """Short lines for the areas' sections; their full detail is in summary.json."""
     for name, v in variants.items():
-        prefix = f"[{name}] " if len(variants) > 1 else ""
+        from rich.markup import escape
+
+        prefix = escape(f"[{name}] ") if len(variants) > 1 else ""
         pool = v.get("pool")
         if isinstance(pool, dict):
             for provider, s in pool.items():
@@ -171,6 +173,7 @@ def _print_sections(console: Any, variants: dict[str, Any]) -> None:
                         f"{_fmt(s.get('requests_per_connection'), 1)} requests/connection, "
                         f"connect {_fmt(s.get('connect_ms_total'), 1)} ms total"
                     )
+        _print_router(console, prefix, v.get("router"))
         cache = v.get("cache")
         if isinstance(cache, dict) and cache.get("enabled", cache.get("strategy") != "never"):
             console.print(
@@ -189,3 +192,22 @@ def _print_sections(console: Any, variants: dict[str, Any]) -> None:
         if isinstance(gc, dict) and "collections" in gc:
             console.print(f"{prefix}gc: collections {gc['collections']}, total pause "
                           f"{_fmt(gc.get('total_pause_ms'), 2)} ms")
+
+
+def _print_router(console: Any, prefix: str, router: Any) -> None:
+    if not isinstance(router, dict) or len(router.get("providers") or {}) < 2:
+        return
+    parts = []
+    for provider, p in router["providers"].items():
+        breaker = p.get("breaker") or {}
+        opened = f", breaker opened {breaker['opens']}×" if breaker.get("opens") else ""
+        parts.append(f"{provider} {p.get('share', 0):.0%} ({p.get('requests', 0)} calls, "
+                     f"{(p.get('errors') or {}).get('total', 0)} errors{opened})")
+    fallbacks = (router.get("fallbacks") or {}).get("total", 0)
+    console.print(f"{prefix}router {router.get('strategy')}: " + "; ".join(parts)
+                  + f"; fallbacks {fallbacks}, fail-fast {router.get('fail_fast', 0)}")
+    for event in router.get("timeline") or []:
+        if event.get("from") == event.get("to"):
+            continue  # a failed health check keeps a provider open: not a change
+        console.print(f"{prefix}  t={event['t_s']:7.2f} s  {event['provider']}: "
+                      f"{event['from']} → {event['to']} ({event.get('reason', '')})")
