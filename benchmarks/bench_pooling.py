@@ -33,8 +33,13 @@ def nearest_rank(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-async def run_variant(scenario: Scenario, base_url: str, ca: str | None, requests: int) -> dict:
+async def run_variant(
+    scenario: Scenario, base_url: str, ca: str | None, requests: int, transport: str | None
+) -> dict:
     provider = scenario.providers[0]
+    if transport:
+        client_config = provider.client.model_copy(update={"transport": transport})
+        provider = provider.model_copy(update={"client": client_config})
     model = provider.models[0]
     texts = [t if isinstance(t, str) else t.text for qs in scenario.queries for t in qs.texts]
     concurrency = scenario.load.concurrency or 1
@@ -77,17 +82,29 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", default=str(Path(__file__).parents[1] / "scenarios/pooling.yaml"))
     ap.add_argument("--requests", type=int, default=None, help="default: the scenario's")
+    ap.add_argument(
+        "--transport",
+        choices=["auto", "httpx", "aiohttp"],
+        default=None,
+        help="override client.transport (httpx splits TLS time from connect)",
+    )
     args = ap.parse_args()
     loaded = load_scenario(args.scenario)
     base = loaded.scenario.providers[0]
     spec = SimulatedProviderSpec(name=base.name, models=list(base.models), config=base.sim)
     results: dict[str, dict] = {}
+    try:
+        import uvloop
+
+        run = uvloop.run
+    except ImportError:
+        run = asyncio.run
     with SimulatorProcess([spec], seed=1) as sim:
         ep = sim.endpoints[base.name]
         ca = str(ep.ca_cert_path) if ep.ca_cert_path else None
         for name, variant in loaded.variants.items():
             requests = args.requests or variant.load.requests or 200
-            results[name] = asyncio.run(run_variant(variant, ep.base_url, ca, requests))
+            results[name] = run(run_variant(variant, ep.base_url, ca, requests, args.transport))
 
     print(
         f"{'variant':10s} {'req/s':>6s} {'e2e mean':>8s} {'p50':>6s} {'p95':>6s} {'p99':>6s}"

@@ -12,7 +12,8 @@ profilers:  bench passes of scenarios/quickstart.yaml (one process, one round) w
 gc-monitor: nanoseconds the gc.callbacks hook adds to one collection (young collections forced
             in a loop, with and without the monitor).
 gc-modes:   an allocation-heavy request-like workload (JSON parsing, nested dicts, a cycle
-            in one request of ten, a bounded cache) under each GC mode: collections, pause total/max, wall time.
+            in one request of ten, a bounded cache) under each GC mode: collections, pause
+            total and max, wall time.
 Timings are noisy on a shared machine: compare ratios, not absolute values.
 """
 

@@ -17,13 +17,14 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import Any
 
-from raafperf.cache.backends import Backend, Selector, pack_semantic, unpack_semantic
+from raafperf.cache.backends import Backend, Selector, pack_semantic
 from raafperf.cache.config import CacheConfig
 from raafperf.cache.entry import CacheEntry
 from raafperf.cache.keys import last_user_text, message_text, request_key, semantic_scope
 from raafperf.cache.policy import CachePolicy
 from raafperf.cache.semantic.embedders import Embedder
-from raafperf.cache.semantic.matcher import Candidate, choose, score
+from raafperf.cache.semantic.index import VectorIndex
+from raafperf.cache.semantic.matcher import choose
 from raafperf.cache.stats import CacheStats, PriceFn
 from raafperf.client.types import CallResult, ChatRequest, ModelCaller
 from raafperf.errors import RunFailed
@@ -67,6 +68,7 @@ class CachedCaller:
         )
         self._guards = frozenset(sem.guards)
         self._stats = CacheStats(price_fn, sem.near_miss_examples)
+        self._index = VectorIndex()
         self._size: tuple[int, int] | None = None
         self._last_error = ""
         self._closed = False
@@ -137,16 +139,13 @@ class CachedCaller:
         return vector
 
     async def _semantic_lookup(self, scope: str, query: str, vector: Any) -> CacheEntry | None:
-        records = await self.backend.sem_scan(scope, self.config.semantic.max_candidates)
-        if not records:
-            return None
-        cut = vector.shape[0] * 4
-        scores = score(vector, [memoryview(record)[:cut] for _, record in records])
-        candidates = [
-            Candidate(key, unpack_semantic(record, vector.shape[0])[0], float(s))
-            for (key, record), s in zip(records, scores, strict=True)
-            if s >= self._threshold
-        ]
+        candidates = await self._index.candidates(
+            self.backend,
+            scope,
+            vector,
+            limit=self.config.semantic.max_candidates,
+            threshold=self._threshold,
+        )
         if not candidates:
             return None
         decision = choose(
@@ -163,6 +162,7 @@ class CachedCaller:
         entry = await self.backend.get(decision.match.key, self._clock())
         if entry is None:  # expired or evicted since it was indexed
             await self.backend.sem_drop(scope, decision.match.key)
+            self._index.forget(scope)
         return entry
 
     async def _store(
@@ -195,6 +195,7 @@ class CachedCaller:
             if vector is not None and query:
                 record = pack_semantic(query, vector.tobytes())
                 await self.backend.sem_put(scope, key, record, entry.expires_at, now)
+                self._index.add(scope, key, query, vector)
         except Exception as exc:
             self._backend_error(exc)
             self._stats.not_stored[SKIP_BACKEND] += 1

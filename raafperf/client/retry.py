@@ -164,12 +164,12 @@ class RetryDecider:
 
         ``attempt`` counts from 1.
         """
-        if after_first_token:
-            return None, "output already streamed"
         if retry_class(kind) not in self._classes:
             return None, ""
         if attempt >= self._policy.max_attempts:
             return None, "attempts exhausted" if self._policy.max_attempts > 1 else ""
+        if after_first_token:
+            return None, "output already streamed"
         delay = backoff_delay(self._policy, attempt, self._rand)
         if self._policy.respect_retry_after and retry_after is not None:
             wanted = parse_retry_after(retry_after, self._wall)

@@ -27,7 +27,8 @@ from raafperf.scenario.model import Scenario
 
 log = logging.getLogger(__name__)
 
-Instrument = Callable[[], contextlib.AbstractAsyncContextManager[Any]]
+Instrument = Callable[[str], contextlib.AbstractAsyncContextManager[Any]]
+"""Called with the variant's name before each segment; entered around it, in the loop."""
 
 
 @dataclass
@@ -222,8 +223,10 @@ async def run_variants(
     """Run every segment of every variant (this worker's share); True when interrupted."""
     from raafperf.engine.costing import load_price_table
     from raafperf.engine.stack import build_stack
+    from raafperf.profiling.gc_run import GcRun
 
     price_table = load_price_table(prices)
+    gc_runs = {name: GcRun(state.scenario.gc) for name, state in states.items()}
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -251,18 +254,24 @@ async def run_variants(
                 break
             state = states[name]
             plan = segment_plan(state, rnd, rounds, worker, workers)
-            start_at = await sync(number) if sync is not None else None
-            if plan is None:
-                continue
-            plan.start_at_ns = start_at
-            if not state.segments:
-                mark = getattr(state.stack.router, "mark_start", None)
-                if mark is not None:
-                    mark()
-            execute = _executor(state)
-            instrument_cm = instrument() if instrument else contextlib.nullcontext()
-            async with _async_cm(instrument_cm):
-                result = await run_segment(plan, state.queries, execute, recorder, stop)
+            gc_run = gc_runs[name]
+            gc_run.start()  # the variant's GC mode, and one full collection before its start
+            try:
+                start_at = await sync(number) if sync is not None else None
+                if plan is None:
+                    continue
+                plan.start_at_ns = start_at
+                plan.on_measure = gc_run.warmup_done
+                if not state.segments:
+                    mark = getattr(state.stack.router, "mark_start", None)
+                    if mark is not None:
+                        mark()
+                execute = _executor(state)
+                instrument_cm = instrument(name) if instrument else contextlib.nullcontext()
+                async with _async_cm(instrument_cm):
+                    result = await run_segment(plan, state.queries, execute, recorder, stop)
+            finally:
+                gc_run.stop()
             state.segments.append(result)
             state.next_idx += result.started
     finally:
@@ -275,6 +284,7 @@ async def run_variants(
                 with contextlib.suppress(Exception):
                     await state.stack.aclose()
             stats.setdefault(name, {})["event_loop_lag_ms"] = loop_lag
+            stats[name]["gc"] = gc_runs[name].raw(worker)
             if recorder.budget is not None:
                 stats[name]["budget"] = {
                     "limit_usd": recorder.budget.limit_usd, "spent_usd": recorder.budget.spent,

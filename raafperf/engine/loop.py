@@ -51,6 +51,8 @@ class SegmentPlan:
     interleave into one evenly spaced stream."""
     start_at_ns: int | None = None
     """Absolute perf_counter_ns at which to begin (so several workers start together)."""
+    on_measure: Callable[[], None] | None = None
+    """Called once, as the segment's first measured (non-warm-up) request starts."""
 
 
 @dataclass(slots=True)
@@ -95,6 +97,8 @@ async def run_segment(
         query = queries[qi]
         idx = plan.idx_offset + i
         request_id = f"{plan.variant}-{plan.worker}-{idx}"
+        if i == plan.warmup and plan.on_measure is not None:
+            plan.on_measure()
         start_ns = time.perf_counter_ns()
         state.in_flight += 1
         recorder.live.in_flight = state.in_flight
@@ -118,6 +122,7 @@ async def run_segment(
             start_ns=start_ns, end_ns=end_ns, calls=outcome.calls, tools=outcome.tools,
             ok=outcome.ok, error_kind=outcome.error_kind, turns=outcome.turns,
             downgraded=getattr(outcome, "downgraded", False),
+            agent_wait_ns=getattr(outcome, "agent_wait_ns", 0),
         )
         state.completed += 1
 

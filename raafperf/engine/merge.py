@@ -17,8 +17,22 @@ from raafperf.engine.loop import SegmentResult
 from raafperf.record.recorder import Recorder, Table, new_calls_table, new_requests_table
 
 # Keys whose values are ratios or summaries: averaged across workers, not summed.
-_AVERAGED = ("rate", "mean", "share", "ratio", "per_", "avg", "p50", "p90", "p95", "p99",
-             "stddev", "ewma", "min", "max")
+_AVERAGED = (
+    "rate",
+    "mean",
+    "share",
+    "ratio",
+    "per_",
+    "avg",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "stddev",
+    "ewma",
+    "min",
+    "max",
+)
 
 
 @dataclass
@@ -45,8 +59,9 @@ class WorkerResult:
     error: str | None = None
 
 
-def assemble(worker: int, chunks: Iterable[Chunk], final: WorkerResult | None, *,
-             error: str | None = None) -> WorkerResult:
+def assemble(
+    worker: int, chunks: Iterable[Chunk], final: WorkerResult | None, *, error: str | None = None
+) -> WorkerResult:
     """One worker's whole result: its chunks in order, then its final part (None: it died)."""
     requests, calls = new_requests_table(), new_calls_table()
     segments: dict[str, list[SegmentResult]] = {}
@@ -87,11 +102,17 @@ def renumber(requests: Table, calls: Table, offsets: dict[str, int]) -> dict[str
     return spans
 
 
-def merge_results(collected: dict[int, WorkerResult], workers: int, recorder: Recorder,
-                  states: dict[str, Any], stats: dict[str, dict[str, Any]], *,
-                  backend: str = "processes",
-                  planned: dict[int, dict[str, dict[str, Any]]] | None = None,
-                  labels: dict[int, dict[str, Any]] | None = None) -> bool:
+def merge_results(
+    collected: dict[int, WorkerResult],
+    workers: int,
+    recorder: Recorder,
+    states: dict[str, Any],
+    stats: dict[str, dict[str, Any]],
+    *,
+    backend: str = "processes",
+    planned: dict[int, dict[str, dict[str, Any]]] | None = None,
+    labels: dict[int, dict[str, Any]] | None = None,
+) -> bool:
     """Merge every worker's rows into ``recorder``, segments into ``states`` and statistics
     into ``stats``; True when a worker was interrupted. Each variant's ``stats[...]
     ["workers"]`` says how many ran and which were lost: ``{"worker", <labels>, "reason",
@@ -119,13 +140,20 @@ def merge_results(collected: dict[int, WorkerResult], workers: int, recorder: Re
         if res.error is not None:
             for name in states:
                 got = received.get(name, (0, 0))
-                lost[name].append({
-                    "worker": w, **(labels or {}).get(w, {}), "reason": res.error,
-                    "planned": ((planned or {}).get(w) or {}).get(name),
-                    "received": {"requests": got[0], "calls": got[1],
-                                 "segments": len(res.segments.get(name, []))},
-                    "kept": got[0] > 0,
-                })
+                lost[name].append(
+                    {
+                        "worker": w,
+                        **(labels or {}).get(w, {}),
+                        "reason": res.error,
+                        "planned": ((planned or {}).get(w) or {}).get(name),
+                        "received": {
+                            "requests": got[0],
+                            "calls": got[1],
+                            "segments": len(res.segments.get(name, [])),
+                        },
+                        "kept": got[0] > 0,
+                    }
+                )
     for name in states:
         merged = merge_stats(per_variant_stats.get(name, []))
         merged["workers"] = {"count": workers, "backend": backend, "lost": lost[name]}
@@ -145,8 +173,9 @@ def _row_counts(res: WorkerResult) -> dict[str, tuple[int, int]]:
     return {k: (a, b) for k, (a, b) in counts.items()}
 
 
-def planned_shares(states: dict[str, Any], rounds: int,
-                   workers: int) -> dict[int, dict[str, dict[str, Any]]]:
+def planned_shares(
+    states: dict[str, Any], rounds: int, workers: int
+) -> dict[int, dict[str, dict[str, Any]]]:
     """Each worker's share of each variant, as the engine plans it: requests (warm-up
     included; None when bounded by duration), closed-loop users, open-loop rate."""
     from raafperf.engine.bench import VariantState, segment_plan
@@ -182,10 +211,12 @@ def loss_lines(summary: dict[str, Any]) -> list[str]:
             where = f" on {item['hostname']}" if item.get("hostname") else ""
             planned = (item.get("planned") or {}).get("requests")
             got = (item.get("received") or {}).get("requests", 0)
-            share = (f"of its {planned:,} planned requests" if planned is not None
-                     else "of its share")
-            what = (f"{got:,} {share} arrived and are in the report" if got
-                    else f"none {share} arrived")
+            share = (
+                f"of its {planned:,} planned requests" if planned is not None else "of its share"
+            )
+            what = (
+                f"{got:,} {share} arrived and are in the report" if got else f"none {share} arrived"
+            )
             lines.append(f"{name}: {who}{where} failed ({item['reason']}); {what}")
     return lines
 
@@ -207,8 +238,10 @@ def _merge_values(values: list[Any], key: str) -> Any:
         for v in values:
             if isinstance(v, dict):
                 keys.extend(k for k in v if k not in keys)
-        return {k: _merge_values([v[k] for v in values if isinstance(v, dict) and k in v], k)
-                for k in keys}
+        return {
+            k: _merge_values([v[k] for v in values if isinstance(v, dict) and k in v], k)
+            for k in keys
+        }
     if isinstance(first, bool) or first is None:
         return first
     if isinstance(first, int | float):

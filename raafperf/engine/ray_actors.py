@@ -12,9 +12,11 @@ Imported only once Ray is known to be installed (``raafperf.engine.ray_run``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -34,8 +36,12 @@ CLOCK_SAMPLES = 8
 
 def _where() -> dict[str, Any]:
     ctx = ray.get_runtime_context()
-    return {"node_id": ctx.get_node_id(), "hostname": socket.gethostname(),
-            "ip": ray.util.get_node_ip_address(), "pid": os.getpid()}
+    return {
+        "node_id": ctx.get_node_id(),
+        "hostname": socket.gethostname(),
+        "ip": ray.util.get_node_ip_address(),
+        "pid": os.getpid(),
+    }
 
 
 @ray.remote(num_cpus=0)
@@ -47,7 +53,7 @@ class Coordinator:
         self._delay = delay_ns
         self._chunks: dict[int, list[Chunk]] = {}
         self._progress: dict[int, tuple[int, int, int]] = {}
-        self._stop = False
+        self._stop = asyncio.Event()
 
     async def where(self) -> dict[str, Any]:
         return _where()
@@ -76,32 +82,48 @@ class Coordinator:
             self._start[number] = time.perf_counter_ns() + self._delay
             self._events.setdefault(number, asyncio.Event()).set()
 
-    async def deposit(self, chunk: Chunk) -> bool:
+    async def deposit(self, chunk: Chunk) -> None:
         self._chunks.setdefault(chunk.worker, []).append(chunk)
-        return self._stop
 
-    async def progress(self, worker: int, done: int, errors: int, in_flight: int) -> bool:
+    async def progress(self, worker: int, done: int, errors: int, in_flight: int) -> None:
         self._progress[worker] = (done, errors, in_flight)
-        return self._stop
 
     async def request_stop(self) -> None:
-        self._stop = True
+        self._stop.set()
+
+    async def wait_stop(self) -> bool:
+        """Returns once the driver asks every actor to stop (a Ctrl-C there)."""
+        await self._stop.wait()
+        return True
 
     async def snapshot(self) -> dict[str, Any]:
         values = list(self._progress.values())
-        return {"done": sum(v[0] for v in values), "errors": sum(v[1] for v in values),
-                "in_flight": sum(v[2] for v in values),
-                "chunks": {w: len(c) for w, c in self._chunks.items()}}
+        return {
+            "done": sum(v[0] for v in values),
+            "errors": sum(v[1] for v in values),
+            "in_flight": sum(v[2] for v in values),
+            "chunks": {w: len(c) for w, c in self._chunks.items()},
+        }
 
-    async def take(self, worker: int) -> list[Chunk]:
-        return self._chunks.pop(worker, [])
+    async def take_all(self) -> dict[int, list[Chunk]]:
+        """The chunks received since the previous call, per worker, in order."""
+        chunks, self._chunks = self._chunks, {}
+        return chunks
 
 
 @ray.remote
 class LoadActor:
-    def __init__(self, worker: int, workers: int, specs: dict[str, Any], rounds: int,
-                 t0_ns: int, loaded: Any, prices: tuple[str, bytes] | None,
-                 coordinator: Any) -> None:
+    def __init__(
+        self,
+        worker: int,
+        workers: int,
+        specs: dict[str, Any],
+        rounds: int,
+        t0_ns: int,
+        loaded: Any,
+        prices: tuple[str, bytes] | None,
+        coordinator: Any,
+    ) -> None:
         from raafperf.engine.share import WorkerShare
 
         self.worker = worker
@@ -109,8 +131,7 @@ class LoadActor:
         self.coordinator = coordinator
         self.offset_ns = 0
         self.same_clock = True
-        self.share = WorkerShare(worker, workers, specs, rounds, t0_ns, loaded,
-                                 _local_copy(prices))
+        self.share = WorkerShare(worker, workers, specs, rounds, t0_ns, loaded, _local_copy(prices))
 
     def where(self) -> dict[str, Any]:
         return _where()
@@ -128,14 +149,23 @@ class LoadActor:
             self.offset_ns, rtt = estimate_offset(samples)
         # Rows are stored relative to the run's start on the driver's clock.
         self.share.recorder.t0_ns = self.t0_ns - self.offset_ns
-        return {"same_clock": self.same_clock, "clock_offset_ms": self.offset_ns / 1e6,
-                "clock_rtt_ms": rtt / 1e6 if rtt is not None else None}
+        return {
+            "same_clock": self.same_clock,
+            "clock_offset_ms": self.offset_ns / 1e6,
+            "clock_rtt_ms": rtt / 1e6 if rtt is not None else None,
+        }
 
     def run(self, endpoints: dict[str, Any]) -> WorkerResult:
         coordinator = self.coordinator
         worker = self.worker
         deposits: list[Any] = []
-        state = {"last": 0.0, "ref": None, "stop": False}
+        state: dict[str, Any] = {"last": 0.0}
+        # A stop asked for at the driver reaches this actor as soon as the coordinator
+        # learns of it (Ray workers block SIGINT, so a signal cannot carry it).
+        watcher = threading.Thread(
+            target=self._watch_stop, daemon=True, name="raafperf-stop-watcher"
+        )
+        watcher.start()
 
         async def barrier(number: int) -> int | None:
             start = await asyncio.to_thread(ray.get, coordinator.arrive.remote(number, worker))
@@ -148,26 +178,28 @@ class LoadActor:
 
         def send(chunk: Chunk) -> None:
             deposits.append(coordinator.deposit.remote(chunk))
+            if len(deposits) > 64:
+                _, deposits[:] = ray.wait(deposits, num_returns=len(deposits), timeout=0)
 
         def report(progress: dict[str, Any]) -> None:
             now = time.monotonic()
             if now - state["last"] < PROGRESS_S:
                 return
             state["last"] = now
-            ref = state["ref"]
-            if ref is not None:
-                ready, _ = ray.wait([ref], timeout=0)
-                if ready and ray.get(ready[0]):
-                    state["stop"] = True
-            state["ref"] = coordinator.progress.remote(
-                worker, progress["done"], progress["errors"], progress["in_flight"])
+            coordinator.progress.remote(
+                worker, progress["done"], progress["errors"], progress["in_flight"]
+            )
 
-        result = self.share.run(endpoints, barrier=barrier, send=send, report=report,
-                                stop_requested=lambda: bool(state["stop"]))
+        result = self.share.run(endpoints, barrier=barrier, send=send, report=report)
         # Every chunk is in the coordinator's mailbox before the driver empties it.
         if deposits:
             ray.wait(deposits, num_returns=len(deposits), timeout=60)
         return result
+
+    def _watch_stop(self) -> None:
+        with contextlib.suppress(Exception):  # the coordinator is gone: the run is over
+            if ray.get(self.coordinator.wait_stop.remote()):
+                self.share.request_stop()
 
 
 def _local_copy(prices: tuple[str, bytes] | None) -> Path | None:

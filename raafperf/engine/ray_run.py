@@ -6,7 +6,7 @@ engine as a local worker process; a coordinator actor on this machine starts eve
 in all actors together and keeps the rows they send as they go. Rows are merged exactly as
 for local workers (``raafperf.engine.merge``); an actor that fails is named in the report
 with its planned share and the rows it had sent, which stay in the report. The cluster
-(nodes, CPUs, actors and where each ran) is written to ``cluster``.
+(nodes, CPUs, actors and where each ran) is described in ``RayRunner.cluster``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from raafperf.engine.merge import WorkerResult, assemble, merge_results, planned_shares
+from raafperf.engine.merge import Chunk, WorkerResult, assemble, merge_results, planned_shares
 from raafperf.errors import RunFailed, UsageError
 from raafperf.record.recorder import Recorder
 
@@ -30,6 +30,8 @@ LOCAL = "local"
 """The address meaning: start a Ray instance on this machine for this run."""
 MAX_ACTORS = 256
 PLACEMENT_TIMEOUT_S = 60.0
+DRAIN_S = 2.0
+"""How often the driver fetches the rows actors sent to the coordinator."""
 _LOOPBACK = ("127.", "localhost", "::1")
 
 
@@ -42,8 +44,7 @@ def require_ray() -> Any:
     return ray
 
 
-def choose_actor_count(requested: int | None, cpus: int,
-                       loads: Iterable[Any]) -> int:
+def choose_actor_count(requested: int | None, cpus: int, loads: Iterable[Any]) -> int:
     """``requested`` when given; else one actor per CPU, capped at MAX_ACTORS and so that
     every actor has at least one closed-loop user and one request of each variant."""
     if requested:
@@ -57,98 +58,153 @@ def choose_actor_count(requested: int | None, cpus: int,
     return max(1, n)
 
 
-def run_on_ray(loaded: Any, states: dict[str, Any], endpoints: dict[str, Any], rounds: int,
-               recorder: Recorder, stats: dict[str, dict[str, Any]], *, address: str | None,
-               workers: int | None, options: Any, cluster: dict[str, Any]) -> bool:
-    """Run the variants on Ray actors and merge into ``recorder``, ``states`` and ``stats``
-    (as ``run_in_workers`` does); True when interrupted. ``address``: None or "local" starts
-    a local instance, else the cluster to join ("auto", "HOST:6379", "ray://HOST:10001").
-    ``workers``: actors (None: the scenario's ``load.workers``, else the cluster's CPUs).
-    ``cluster`` is filled as the run goes, so it describes even a run that failed."""
-    ray = require_ray()
-    requested = workers or next((s.scenario.load.workers for s in states.values()
-                                 if s.scenario.load.workers), None)
-    loads = [s.scenario.load for s in states.values()]
-    started_here = local_instance = False
-    if not ray.is_initialized():
-        _connect(ray, address, requested, states)
-        started_here = True
-        local_instance = address in (None, "", LOCAL)
-    cluster.update(backend="ray", ray_version=ray.__version__,
-                   address=address if address not in (None, LOCAL) else "local instance")
-    tag = f"raafperf-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    handles: list[Any] = []
-    pg = None
-    try:
-        free_cpus = int(ray.available_resources().get("CPU", 0))
-        # On a local instance the simulator shares this machine's CPUs with the actors.
-        n = choose_actor_count(requested, free_cpus - (1 if local_instance and _simulated(
-            states) else 0), loads)
-        cluster.update(_describe_nodes(ray))
-        pg = _place(ray, n, free_cpus)
-        from raafperf.engine.ray_actors import Coordinator
+class RayRunner:
+    """Runs variants on Ray actors, as ``run_in_workers`` runs them in local processes.
 
-        driver_node = ray.get_runtime_context().get_node_id()
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    One Ray connection serves every ``run`` of a bench run (a local instance takes seconds to
+    start); ``close`` ends it. ``address``: None or "local" starts a local instance, else the
+    cluster to join ("auto", "HOST:6379", "ray://HOST:10001"). ``workers``: actors per run
+    (None: the scenario's ``load.workers``, else the cluster's free CPUs, capped).
+    ``cluster`` describes the cluster and every actor, filled as the run goes, so it
+    describes even a run that failed; ``actors``: how many the last run had.
+    """
 
-        coordinator = Coordinator.options(
-            name=f"{tag}-coordinator",
-            scheduling_strategy=NodeAffinitySchedulingStrategy(driver_node, soft=False),
-        ).remote(n)
-        handles.append(coordinator)
-        actors = _start_actors(ray, pg, n, tag, loaded, states, rounds, recorder, options,
-                               coordinator)
-        handles.extend(actors)
-        places = _where(ray, actors, coordinator, cluster, tag)
-        _check_reachable(states, endpoints, places, driver_node)
-        clocks = ray.get([a.sync_clock.remote(cluster["coordinator"]["node_id"])
-                          for a in actors])
-        for entry, clock in zip(cluster["actors"], clocks, strict=True):
-            entry.update(clock)
-        cluster["start_sync"] = (
-            "barrier on the coordinator, then a start time on its clock; actors on other "
-            "machines convert it with a measured clock offset (error ≤ half its round trip)")
-        # Actors on this machine get a Ctrl-C as local worker processes do (at once, before
-        # the simulator, which the terminal stops too, is gone); the others via the coordinator.
-        here = [p["pid"] for p in places if p["node_id"] == driver_node]
-        finals = _wait(ray, actors, coordinator, endpoints, states, options, here)
-        collected = _collect(ray, coordinator, finals, n)
-        labels = {w: {"actor": a["name"], "node_id": a["node_id"], "hostname": a["hostname"]}
-                  for w, a in enumerate(cluster["actors"])}
-        interrupted = merge_results(collected, n, recorder, states, stats, backend="ray",
-                                    planned=planned_shares(states, rounds, n), labels=labels)
-        for w, entry in enumerate(cluster["actors"]):
-            res = collected[w]
-            entry.update(status="failed" if res.error else "ok", error=res.error,
-                         requests=len(res.requests) if res.requests is not None else 0)
-        if all(c.error for c in collected.values()) and not len(recorder.requests):
-            raise RunFailed(f"every Ray actor failed: {collected[0].error}")
-        return interrupted or bool(finals.get("_interrupted"))
-    finally:
-        for handle in handles:
-            with contextlib.suppress(Exception):
-                ray.kill(handle, no_restart=True)
-        if pg is not None:
-            with contextlib.suppress(Exception):
-                from ray.util.placement_group import remove_placement_group
+    def __init__(self, address: str | None, workers: int | None = None) -> None:
+        self.ray = require_ray()
+        self.address = address
+        self.workers = workers
+        self.cluster: dict[str, Any] = {}
+        self.actors = 0
+        self._started = False
+        self._local = False
 
-                remove_placement_group(pg)
-        if started_here:
+    def run(
+        self,
+        loaded: Any,
+        states: dict[str, Any],
+        endpoints: dict[str, Any],
+        rounds: int,
+        recorder: Recorder,
+        stats: dict[str, dict[str, Any]],
+        *,
+        options: Any,
+    ) -> bool:
+        """Run ``states`` and merge into ``recorder``, ``states`` and ``stats``; True when
+        interrupted. A failed actor is named in ``stats[v]["workers"]["lost"]``; RunFailed
+        when every actor failed before sending a row."""
+        ray = self.ray
+        requested = self.workers or next(
+            (s.scenario.load.workers for s in states.values() if s.scenario.load.workers), None
+        )
+        self._connect(requested, states)
+        tag = f"raafperf-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        handles: list[Any] = []
+        pg = None
+        try:
+            free_cpus = int(ray.available_resources().get("CPU", 0))
+            # On a local instance the simulator shares this machine's CPUs with the actors.
+            spare = 1 if self._local and _simulated(states) else 0
+            n = choose_actor_count(
+                requested, free_cpus - spare, [s.scenario.load for s in states.values()]
+            )
+            self.actors = n
+            self.cluster.update(_describe_nodes(ray))
+            pg = _place(ray, n, free_cpus)
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            from raafperf.engine.ray_actors import Coordinator
+
+            driver_node = ray.get_runtime_context().get_node_id()
+            coordinator = Coordinator.options(
+                name=f"{tag}-coordinator",
+                scheduling_strategy=NodeAffinitySchedulingStrategy(driver_node, soft=False),
+            ).remote(n)
+            handles.append(coordinator)
+            actors = _start_actors(
+                ray, pg, n, tag, loaded, states, rounds, recorder, options, coordinator
+            )
+            handles.extend(actors)
+            entries = _where(ray, actors, coordinator, self.cluster, tag, list(states))
+            _check_reachable(states, endpoints, entries, driver_node)
+            clocks = ray.get(
+                [a.sync_clock.remote(self.cluster["coordinator"]["node_id"]) for a in actors]
+            )
+            for entry, clock in zip(entries, clocks, strict=True):
+                entry.update(clock)
+            finals, chunks, stopped = _wait(ray, actors, coordinator, endpoints, states, options)
+            collected = _collect(finals, chunks, n)
+            labels = {
+                e["worker"]: {
+                    "actor": e["name"],
+                    "node_id": e["node_id"],
+                    "hostname": e["hostname"],
+                }
+                for e in entries
+            }
+            interrupted = merge_results(
+                collected,
+                n,
+                recorder,
+                states,
+                stats,
+                backend="ray",
+                planned=planned_shares(states, rounds, n),
+                labels=labels,
+            )
+            for entry in entries:
+                res = collected[entry["worker"]]
+                entry.update(
+                    status="failed" if res.error else "ok",
+                    error=res.error,
+                    requests=len(res.requests) if res.requests is not None else 0,
+                )
+            if all(c.error and not len(c.requests or ()) for c in collected.values()):
+                raise RunFailed(f"every Ray actor failed: {collected[0].error}")
+            return interrupted or stopped
+        finally:
+            for handle in handles:
+                with contextlib.suppress(Exception):
+                    ray.kill(handle, no_restart=True)
+            if pg is not None:
+                with contextlib.suppress(Exception):
+                    from ray.util.placement_group import remove_placement_group
+
+                    remove_placement_group(pg)
+
+    def close(self) -> None:
+        """Leave the cluster (a local instance this runner started is shut down)."""
+        if self._started:
+            self._started = False
             with contextlib.suppress(Exception):
-                ray.shutdown()
+                self.ray.shutdown()
+
+    def _connect(self, requested: int | None, states: dict[str, Any]) -> None:
+        ray = self.ray
+        if not ray.is_initialized():
+            _connect(ray, self.address, requested, states)
+            self._started = True
+            self._local = self.address in (None, "", LOCAL)
+        if not self.cluster:
+            self.cluster.update(
+                backend="ray",
+                ray_version=ray.__version__,
+                address=self.address if self.address not in (None, "", LOCAL) else "local instance",
+                actors=[],
+                start_sync="a barrier on the coordinator, then a start time on its clock; "
+                "actors on other machines convert it with a clock offset measured by round "
+                "trips (error at most half the shortest round trip, per actor)",
+            )
 
 
 def _simulated(states: dict[str, Any]) -> bool:
     return any(p.kind == "simulated" for s in states.values() for p in s.scenario.providers)
 
 
-def _connect(ray: Any, address: str | None, requested: int | None,
-             states: dict[str, Any]) -> None:
+def _connect(ray: Any, address: str | None, requested: int | None, states: dict[str, Any]) -> None:
     """Start a local instance (enough CPUs for the actors asked for) or join a cluster."""
     import logging
 
-    common = {"include_dashboard": False, "log_to_driver": False,
-              "logging_level": logging.WARNING}
+    common = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
     if address in (None, "", LOCAL):
         cpus = os.cpu_count() or 1
         wanted = requested or max(1, cpus - (1 if _simulated(states) else 0))
@@ -157,19 +213,28 @@ def _connect(ray: Any, address: str | None, requested: int | None,
     try:
         ray.init(address=address, **common)
     except Exception as exc:  # a wrong address: say which, in one line
-        raise UsageError(f"--ray {address}: cannot join the Ray cluster "
-                         f"({_first_line(exc)})") from None
+        raise UsageError(
+            f"--ray {address}: cannot join the Ray cluster ({_first_line(exc)})"
+        ) from None
 
 
 def _describe_nodes(ray: Any) -> dict[str, Any]:
     nodes = [
-        {"node_id": n["NodeID"], "hostname": n.get("NodeManagerHostname"),
-         "ip": n.get("NodeManagerAddress"), "cpus": n.get("Resources", {}).get("CPU", 0)}
-        for n in ray.nodes() if n.get("Alive")
+        {
+            "node_id": n["NodeID"],
+            "hostname": n.get("NodeManagerHostname"),
+            "ip": n.get("NodeManagerAddress"),
+            "cpus": n.get("Resources", {}).get("CPU", 0),
+        }
+        for n in ray.nodes()
+        if n.get("Alive")
     ]
-    return {"nodes": nodes, "node_count": len(nodes),
-            "cpus": int(sum(n["cpus"] for n in nodes)),
-            "placement": {"strategy": "SPREAD", "cpus_per_actor": 1}}
+    return {
+        "nodes": nodes,
+        "node_count": len(nodes),
+        "cpus": int(sum(n["cpus"] for n in nodes)),
+        "placement": {"strategy": "SPREAD", "cpus_per_actor": 1},
+    }
 
 
 def _place(ray: Any, n: int, free_cpus: int) -> Any:
@@ -181,13 +246,25 @@ def _place(ray: Any, n: int, free_cpus: int) -> Any:
     except Exception:
         with contextlib.suppress(Exception):
             remove_placement_group(pg)
-        raise UsageError(f"the Ray cluster cannot place {n} actors of one CPU each "
-                         f"({free_cpus} CPUs free); ask for fewer with --workers") from None
+        raise UsageError(
+            f"the Ray cluster cannot place {n} actors of one CPU each "
+            f"({free_cpus} CPUs free); ask for fewer with --workers"
+        ) from None
     return pg
 
 
-def _start_actors(ray: Any, pg: Any, n: int, tag: str, loaded: Any, states: dict[str, Any],
-                  rounds: int, recorder: Recorder, options: Any, coordinator: Any) -> list[Any]:
+def _start_actors(
+    ray: Any,
+    pg: Any,
+    n: int,
+    tag: str,
+    loaded: Any,
+    states: dict[str, Any],
+    rounds: int,
+    recorder: Recorder,
+    options: Any,
+    coordinator: Any,
+) -> list[Any]:
     from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
     from raafperf.engine.bench import prices_path
@@ -200,29 +277,48 @@ def _start_actors(ray: Any, pg: Any, n: int, tag: str, loaded: Any, states: dict
     loaded_ref = ray.put(loaded)
     return [
         LoadActor.options(
-            name=f"{tag}-worker-{w}", num_cpus=1,
+            name=f"{tag}-worker-{w}",
+            num_cpus=1,
             scheduling_strategy=PlacementGroupSchedulingStrategy(
-                placement_group=pg, placement_group_bundle_index=w),
+                placement_group=pg, placement_group_bundle_index=w
+            ),
         ).remote(w, n, specs, rounds, recorder.t0_ns, loaded_ref, prices, coordinator)
         for w in range(n)
     ]
 
 
-def _where(ray: Any, actors: list[Any], coordinator: Any, cluster: dict[str, Any],
-           tag: str) -> list[dict[str, Any]]:
+def _where(
+    ray: Any,
+    actors: list[Any],
+    coordinator: Any,
+    cluster: dict[str, Any],
+    tag: str,
+    variants: list[str],
+) -> list[dict[str, Any]]:
+    """Where the coordinator and each actor run; the actors' entries join
+    ``cluster["actors"]`` (one list over every run of a bench run)."""
     try:
         cluster["coordinator"] = ray.get(coordinator.where.remote(), timeout=120)
         places = ray.get([a.where.remote() for a in actors], timeout=300)
     except Exception as exc:
-        raise RunFailed(f"a Ray actor could not start ({_first_line(exc)}); raafperf and "
-                        "Ray must be installed at the same versions on every node") from None
-    cluster["actors"] = [{"worker": w, "name": f"{tag}-worker-{w}", **p}
-                         for w, p in enumerate(places)]
-    return places
+        raise RunFailed(
+            f"a Ray actor could not start ({_first_line(exc)}); raafperf and "
+            "Ray must be installed at the same versions on every node"
+        ) from None
+    entries = [
+        {"worker": w, "name": f"{tag}-worker-{w}", "variants": variants, **p}
+        for w, p in enumerate(places)
+    ]
+    cluster.setdefault("actors", []).extend(entries)
+    return entries
 
 
-def _check_reachable(states: dict[str, Any], endpoints: dict[str, Any],
-                     places: list[dict[str, Any]], driver_node: str) -> None:
+def _check_reachable(
+    states: dict[str, Any],
+    endpoints: dict[str, Any],
+    places: list[dict[str, Any]],
+    driver_node: str,
+) -> None:
     """Loopback addresses (the built-in simulator, a local Redis) exist only on this
     machine: actors elsewhere cannot reach them. Say so before any load is sent."""
     elsewhere = sorted({p["hostname"] for p in places if p["node_id"] != driver_node})
@@ -242,7 +338,8 @@ def _check_reachable(states: dict[str, Any], endpoints: dict[str, Any],
         raise UsageError(
             f"{sorted(set(local))[0]} is on this machine only, and actors run on "
             f"{', '.join(elsewhere)}: point the scenario at addresses every node can reach, "
-            "or use a local Ray instance (--ray with no address)")
+            "or use a local Ray instance (--ray with no address)"
+        )
 
 
 def _is_loopback(url: str) -> bool:
@@ -250,22 +347,30 @@ def _is_loopback(url: str) -> bool:
     return host.startswith(_LOOPBACK)
 
 
-def _wait(ray: Any, actors: list[Any], coordinator: Any, endpoints: dict[str, Any],
-          states: dict[str, Any], options: Any, local_pids: list[int]) -> dict[Any, Any]:
-    """Run every actor to its end; {worker: WorkerResult | failure reason}."""
-    from ray.exceptions import GetTimeoutError
-
+def _wait(
+    ray: Any,
+    actors: list[Any],
+    coordinator: Any,
+    endpoints: dict[str, Any],
+    states: dict[str, Any],
+    options: Any,
+) -> tuple[dict[int, Any], dict[int, list[Chunk]], bool]:
+    """Run every actor to its end: ({worker: WorkerResult | why it failed}, {worker: the
+    chunks it sent}, stopped by Ctrl-C). Chunks are fetched from the coordinator as the run
+    goes, so it never holds more than a few seconds of rows."""
     pending = {a.run.remote(endpoints): w for w, a in enumerate(actors)}
-    finals: dict[Any, Any] = {}
-    total = sum((s.scenario.load.requests or 0) + s.scenario.load.warmup
-                for s in states.values())
+    finals: dict[int, Any] = {}
+    chunks: dict[int, list[Chunk]] = {w: [] for w in range(len(actors))}
+    total = sum((s.scenario.load.requests or 0) + s.scenario.load.warmup for s in states.values())
+    progress = _Progress(options.on_progress, total)
     stops = {"count": 0, "told": False}
-    previous = _on_sigint(stops, local_pids)
-    last_done, last_t, last_poll = 0, time.perf_counter(), 0.0
+    previous = _on_sigint(stops)
+    last_drain = time.monotonic()
     try:
         while pending:
             try:
-                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.25)
+                # Short: a Ctrl-C is seen between waits, and must reach the actors at once.
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.05)
             except KeyboardInterrupt:
                 ready = []
                 stops["count"] = 2
@@ -279,62 +384,84 @@ def _wait(ray: Any, actors: list[Any], coordinator: Any, endpoints: dict[str, An
             if stops["count"] >= 2:
                 for w in pending.values():
                     finals[w] = "abandoned after a second Ctrl-C"
-                finals["_interrupted"] = True
                 break
             if stops["count"] and not stops["told"]:
                 coordinator.request_stop.remote()
                 stops["told"] = True
-            if options.on_progress is not None and time.perf_counter() - last_poll >= 0.5:
-                last_poll = time.perf_counter()
-                with contextlib.suppress(GetTimeoutError, Exception):
-                    snap = ray.get(coordinator.snapshot.remote(), timeout=5)
-                    now = time.perf_counter()
-                    rate = (snap["done"] - last_done) / (now - last_t) if now > last_t else 0.0
-                    last_done, last_t = snap["done"], now
-                    options.on_progress({
-                        "done": snap["done"], "total": total or None, "errors": snap["errors"],
-                        "in_flight": snap["in_flight"], "rps": rate, "p50_ms": None,
-                        "stopping": bool(stops["count"]),
-                    })
+            if time.monotonic() - last_drain >= DRAIN_S:
+                _drain(ray, coordinator, chunks)
+                last_drain = time.monotonic()
+            progress.tick(ray, coordinator, stopping=bool(stops["count"]))
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    if stops["count"]:
-        finals["_interrupted"] = True
-    return finals
+    _drain(ray, coordinator, chunks)
+    return finals, chunks, bool(stops["count"])
 
 
-def _on_sigint(stops: dict[str, Any], local_pids: list[int]) -> Any:
+class _Progress:
+    """The live display's figures, from the coordinator's counters, twice a second."""
+
+    def __init__(self, callback: Any, total: int) -> None:
+        self.callback = callback
+        self.total = total
+        self.last_done, self.last_t, self.last_poll = 0, time.perf_counter(), 0.0
+
+    def tick(self, ray: Any, coordinator: Any, *, stopping: bool) -> None:
+        if self.callback is None or time.perf_counter() - self.last_poll < 0.5:
+            return
+        self.last_poll = time.perf_counter()
+        try:
+            snap = ray.get(coordinator.snapshot.remote(), timeout=5)
+        except Exception:  # a slow or gone coordinator: skip this tick, the run goes on
+            return
+        now = time.perf_counter()
+        rate = (snap["done"] - self.last_done) / (now - self.last_t) if now > self.last_t else 0
+        self.last_done, self.last_t = snap["done"], now
+        self.callback(
+            {
+                "done": snap["done"],
+                "total": self.total or None,
+                "errors": snap["errors"],
+                "in_flight": snap["in_flight"],
+                "rps": rate,
+                "p50_ms": None,
+                "stopping": stopping,
+            }
+        )
+
+
+def _drain(ray: Any, coordinator: Any, chunks: dict[int, list[Chunk]]) -> None:
+    try:
+        sent = ray.get(coordinator.take_all.remote(), timeout=120)
+    except Exception:  # the coordinator is gone: what it held is lost, and reported so
+        return
+    for w, items in sent.items():
+        chunks.setdefault(w, []).extend(items)
+
+
+def _on_sigint(stops: dict[str, Any]) -> Any:
     """First Ctrl-C: ask every actor to stop and send what it measured; second: stop waiting.
-    Actors on this machine are passed the signal at once, as the terminal passes it to local
-    worker processes: the simulator stops on the same Ctrl-C, and every moment an actor goes
-    on after it would be a burst of connection errors."""
+    (Ray's workers block SIGINT: the terminal's Ctrl-C reaches only this process.)"""
     if threading.current_thread() is not threading.main_thread():
         return None
 
     def handler(signum: int, frame: Any) -> None:
         stops["count"] += 1
-        if stops["count"] == 1:
-            for pid in local_pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGINT)
 
     return signal.signal(signal.SIGINT, handler)
 
 
-def _collect(ray: Any, coordinator: Any, finals: dict[Any, Any],
-             n: int) -> dict[int, WorkerResult]:
+def _collect(
+    finals: dict[int, Any], chunks: dict[int, list[Chunk]], n: int
+) -> dict[int, WorkerResult]:
     collected: dict[int, WorkerResult] = {}
     for w in range(n):
-        try:
-            chunks = ray.get(coordinator.take.remote(w), timeout=120)
-        except Exception:
-            chunks = []
         final = finals.get(w, "no result arrived")
         if isinstance(final, WorkerResult):
-            collected[w] = assemble(w, chunks, final)
+            collected[w] = assemble(w, chunks.get(w, []), final)
         else:
-            collected[w] = assemble(w, chunks, None, error=str(final))
+            collected[w] = assemble(w, chunks.get(w, []), None, error=str(final))
     return collected
 
 

@@ -54,8 +54,9 @@ def estimate_offset(samples: Sequence[tuple[int, int, int]]) -> tuple[int, int]:
     return remote - (send + receipt) // 2, receipt - send
 
 
-def local_start(release_remote_ns: int, offset_ns: int, receipt_local_ns: int,
-                delay_ns: int) -> int:
+def local_start(
+    release_remote_ns: int, offset_ns: int, receipt_local_ns: int, delay_ns: int
+) -> int:
     """The local perf_counter_ns at which to start a segment released at the coordinator's
     ``release_remote_ns`` (its start time there). Never before the release reached us; a
     conversion further off than ``delay_ns`` past the plain fallback (receipt + delay) is

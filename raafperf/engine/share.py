@@ -28,9 +28,18 @@ Barrier = Callable[[int], Awaitable[int | None]]
 class WorkerShare:
     """Worker ``worker`` of ``workers``: its variants, recorder and outbox of unsent rows."""
 
-    def __init__(self, worker: int, workers: int, specs: dict[str, Any], rounds: int,
-                 t0_ns: int, loaded: Any, prices: Path | None, *,
-                 flush_s: float = FLUSH_S) -> None:
+    def __init__(
+        self,
+        worker: int,
+        workers: int,
+        specs: dict[str, Any],
+        rounds: int,
+        t0_ns: int,
+        loaded: Any,
+        prices: Path | None,
+        *,
+        flush_s: float = FLUSH_S,
+    ) -> None:
         from raafperf.engine.bench import VariantState, cost_function
 
         self.worker = worker
@@ -39,13 +48,32 @@ class WorkerShare:
         self.loaded = loaded
         self.prices = prices
         self.flush_s = flush_s
-        self.states = {name: VariantState(name, sc, queries)
-                       for name, (sc, queries) in specs.items()}
-        self.recorder = Recorder(t0_ns, cost_fn=cost_function(
-            loaded, {name: s.scenario for name, s in self.states.items()}, prices))
+        self.states = {
+            name: VariantState(name, sc, queries) for name, (sc, queries) in specs.items()
+        }
+        self.recorder = Recorder(
+            t0_ns,
+            cost_fn=cost_function(
+                loaded, {name: s.scenario for name, s in self.states.items()}, prices
+            ),
+        )
         self.stats: dict[str, dict[str, Any]] = {}
         self._sent_segments = dict.fromkeys(self.states, 0)
         self._last_flush = time.monotonic()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_early = False
+
+    def request_stop(self) -> None:
+        """Stop as a Ctrl-C would (in-flight requests cancelled, what was measured sent).
+        Safe to call from any thread, before or during the run."""
+        self._stop_early = True
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None:
+            import contextlib
+
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the run is over
+                loop.call_soon_threadsafe(stop.set)
 
     def take_chunk(self) -> Chunk:
         """The rows and finished segments recorded since the previous chunk. The recorder's
@@ -55,19 +83,24 @@ class WorkerShare:
         chunk = Chunk(worker=self.worker, requests=rec.requests, calls=rec.calls)
         rec.requests, rec.calls = new_requests_table(), new_calls_table()
         for name, state in self.states.items():
-            new = state.segments[self._sent_segments[name]:]
+            new = state.segments[self._sent_segments[name] :]
             if new:
                 chunk.segments[name] = list(new)
                 self._sent_segments[name] = len(state.segments)
         self._last_flush = time.monotonic()
         return chunk
 
-    def run(self, endpoints: dict[str, Any], *, barrier: Barrier | None,
-            send: Callable[[Chunk], None], report: Callable[[dict[str, Any]], None],
-            stop_requested: Callable[[], bool] | None = None) -> WorkerResult:
-        """Run the share; chunks go to ``send`` as they are due, progress to ``report``;
-        ``stop_requested`` is polled with the progress (a remote Ctrl-C). Never raises: a
-        failure is the result's ``error``, with the rows recorded until then."""
+    def run(
+        self,
+        endpoints: dict[str, Any],
+        *,
+        barrier: Barrier | None,
+        send: Callable[[Chunk], None],
+        report: Callable[[dict[str, Any]], None],
+    ) -> WorkerResult:
+        """Run the share; chunks go to ``send`` as they are due, progress to ``report``.
+        Never raises: a failure is the result's ``error``, with the rows recorded until
+        then."""
         from raafperf.engine.bench import prices_path, run_loop, run_variants
 
         result = WorkerResult(worker=self.worker)
@@ -79,25 +112,35 @@ class WorkerShare:
             return await barrier(number) if barrier is not None else None
 
         async def main() -> bool:
-            stop = asyncio.Event()
+            stop = self._stop = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            if self._stop_early:
+                stop.set()
 
             def progress(state: dict[str, Any]) -> None:
                 report(state)
-                if stop_requested is not None and stop_requested():
-                    stop.set()
                 if time.monotonic() - self._last_flush >= self.flush_s:
                     chunk = self.take_chunk()
                     if len(chunk.requests):
                         send(chunk)
 
             return await run_variants(
-                self.states, endpoints, self.rounds, self.recorder, self.stats,
-                worker=self.worker, workers=self.workers, sync=sync, on_progress=progress,
-                stop=stop, prices=prices_path(self.loaded, self.prices),
+                self.states,
+                endpoints,
+                self.rounds,
+                self.recorder,
+                self.stats,
+                worker=self.worker,
+                workers=self.workers,
+                sync=sync,
+                on_progress=progress,
+                stop=stop,
+                prices=prices_path(self.loaded, self.prices),
             )
 
         try:
             result.interrupted = run_loop(main())
+            self._loop = None
         except KeyboardInterrupt:
             result.interrupted = True
             result.error = "stopped by a second Ctrl-C"

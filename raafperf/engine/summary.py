@@ -44,6 +44,11 @@ def build_summary(loaded: LoadedScenario, states: dict[str, Any],
         summary["load"] = {"mode": load.mode, "concurrency": load.concurrency,
                            "rate": load.rate, "arrival": load.arrival}
         summary.update(stats.get(name, {}))
+        if "gc" in summary:
+            from raafperf.profiling.gc_monitor import summarize_gc
+
+            measured = req_v[req_v["phase"] == "measure"] if len(req_v) else None
+            summary["gc"] = summarize_gc(summary["gc"], measured, recorder.t0_ns)
         _add_area_summaries(summary, req_v, calls_v, loaded, scenario)
         summary["generator"] = _generator_health(summary, state)
         # Thresholds gate the baseline; a variant alone (--variant) is gated itself.

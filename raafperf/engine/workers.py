@@ -34,9 +34,17 @@ START_DELAY_NS = 20_000_000
 __all__ = ["BARRIER_TIMEOUT_S", "START_DELAY_NS", "WorkerResult", "run_in_workers"]
 
 
-def run_in_workers(loaded: Any, states: dict[str, Any], endpoints: dict[str, Any], rounds: int,
-                   recorder: Recorder, stats: dict[str, dict[str, Any]], *, workers: int,
-                   options: Any) -> bool:
+def run_in_workers(
+    loaded: Any,
+    states: dict[str, Any],
+    endpoints: dict[str, Any],
+    rounds: int,
+    recorder: Recorder,
+    stats: dict[str, dict[str, Any]],
+    *,
+    workers: int,
+    options: Any,
+) -> bool:
     """Run the variants in ``workers`` processes; merge into ``recorder``, ``states`` and
     ``stats``. Returns True when interrupted. A worker that dies is reported in ``stats``."""
     ctx = mp.get_context("spawn")
@@ -47,9 +55,22 @@ def run_in_workers(loaded: Any, states: dict[str, Any], endpoints: dict[str, Any
     specs = {name: (state.scenario, state.queries) for name, state in states.items()}
     procs = [
         ctx.Process(
-            target=_worker_main, name=f"raafperf-worker-{w}",
-            args=(w, workers, specs, endpoints, rounds, recorder.t0_ns, barrier, start_at,
-                  counters, results, loaded, options.prices),
+            target=_worker_main,
+            name=f"raafperf-worker-{w}",
+            args=(
+                w,
+                workers,
+                specs,
+                endpoints,
+                rounds,
+                recorder.t0_ns,
+                barrier,
+                start_at,
+                counters,
+                results,
+                loaded,
+                options.prices,
+            ),
             daemon=True,
         )
         for w in range(workers)
@@ -69,22 +90,39 @@ def run_in_workers(loaded: Any, states: dict[str, Any], endpoints: dict[str, Any
             p.join(timeout=5)
             if p.is_alive():
                 p.kill()
-    return merge_results(collected, workers, recorder, states, stats, backend="processes",
-                         planned=planned_shares(states, rounds, workers))
+    return merge_results(
+        collected,
+        workers,
+        recorder,
+        states,
+        stats,
+        backend="processes",
+        planned=planned_shares(states, rounds, workers),
+    )
 
 
-def _merge(collected: dict[int, WorkerResult], workers: int, recorder: Recorder,
-           states: dict[str, Any], stats: dict[str, dict[str, Any]]) -> bool:
+def _merge(
+    collected: dict[int, WorkerResult],
+    workers: int,
+    recorder: Recorder,
+    states: dict[str, Any],
+    stats: dict[str, dict[str, Any]],
+) -> bool:
     """Kept for callers of the earlier name; see :func:`merge_results`."""
     return merge_results(collected, workers, recorder, states, stats)
 
 
-def _collect(procs: list[Any], results: Any, barrier: Any, counters: Any, options: Any,
-             states: dict[str, Any]) -> dict[int, WorkerResult]:
+def _collect(
+    procs: list[Any],
+    results: Any,
+    barrier: Any,
+    counters: Any,
+    options: Any,
+    states: dict[str, Any],
+) -> dict[int, WorkerResult]:
     collected: dict[int, WorkerResult] = {}
     chunks: dict[int, list[Chunk]] = {w: [] for w in range(len(procs))}
-    total = sum((s.scenario.load.requests or 0) + s.scenario.load.warmup
-                for s in states.values())
+    total = sum((s.scenario.load.requests or 0) + s.scenario.load.warmup for s in states.values())
     n = len(procs)
     last_done, last_t = 0, time.perf_counter()
 
@@ -113,8 +151,12 @@ def _collect(procs: list[Any], results: Any, barrier: Any, counters: Any, option
                 while w not in collected:
                     receive(results.get(timeout=1.0))
             if w not in collected:
-                collected[w] = assemble(w, chunks[w], None, error=(
-                    f"worker process exited with code {p.exitcode} before it finished"))
+                collected[w] = assemble(
+                    w,
+                    chunks[w],
+                    None,
+                    error=(f"worker process exited with code {p.exitcode} before it finished"),
+                )
                 with contextlib.suppress(Exception):
                     barrier.abort()
         if options.on_progress is not None:
@@ -122,18 +164,34 @@ def _collect(procs: list[Any], results: Any, barrier: Any, counters: Any, option
             now = time.perf_counter()
             rate = (done - last_done) / (now - last_t) if now > last_t else 0.0
             last_done, last_t = done, now
-            options.on_progress({
-                "done": done, "total": total or None,
-                "errors": sum(counters[i * 3 + 1] for i in range(n)),
-                "in_flight": sum(counters[i * 3 + 2] for i in range(n)),
-                "rps": rate, "p50_ms": None, "stopping": False,
-            })
+            options.on_progress(
+                {
+                    "done": done,
+                    "total": total or None,
+                    "errors": sum(counters[i * 3 + 1] for i in range(n)),
+                    "in_flight": sum(counters[i * 3 + 2] for i in range(n)),
+                    "rps": rate,
+                    "p50_ms": None,
+                    "stopping": False,
+                }
+            )
     return collected
 
 
-def _worker_main(worker: int, workers: int, specs: dict[str, Any], endpoints: dict[str, Any],
-                 rounds: int, t0_ns: int, barrier: Any, start_at: Any, counters: Any,
-                 results: Any, loaded: Any, prices: Any) -> None:
+def _worker_main(
+    worker: int,
+    workers: int,
+    specs: dict[str, Any],
+    endpoints: dict[str, Any],
+    rounds: int,
+    t0_ns: int,
+    barrier: Any,
+    start_at: Any,
+    counters: Any,
+    results: Any,
+    loaded: Any,
+    prices: Any,
+) -> None:
     import asyncio
 
     from raafperf.engine.share import WorkerShare
@@ -155,6 +213,7 @@ def _worker_main(worker: int, workers: int, specs: dict[str, Any], endpoints: di
         counters[worker * 3 + 1] = state["errors"]
         counters[worker * 3 + 2] = state["in_flight"]
 
-    result = share.run(endpoints, barrier=sync if workers > 1 else None, send=results.put,
-                       report=progress)
+    result = share.run(
+        endpoints, barrier=sync if workers > 1 else None, send=results.put, report=progress
+    )
     results.put(result)

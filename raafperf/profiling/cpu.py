@@ -44,7 +44,12 @@ class CpuProfiler:
                 yield
             finally:
                 # Rendering waits until after the run: here it would be timed as part of it.
-                self.sessions[name] = profiler.stop()
+                session = profiler.stop()
+                if name in self.sessions:  # a variant run in several segments: one profile
+                    from pyinstrument.session import Session
+
+                    session = Session.combine(self.sessions[name], session)
+                self.sessions[name] = session
 
     def save(self, dest: Path, *, relative_to: Path | None = None) -> dict[str, str]:
         """Write per variant an HTML report, a speedscope JSON and the raw session.

@@ -1,14 +1,17 @@
 """GC monitoring cheap enough for every run: one ``gc.callbacks`` hook, raw pauses in arrays.
 
-The hook stores each collection's start (``perf_counter_ns``), duration and generation in
-``array('q')`` buffers: two Python calls and three appends per collection, nothing per request.
-Which requests a pause delayed is worked out afterwards from the requests' [start, end]
-windows with sorted arrays and ``searchsorted`` (O((n + m) log m)), so the request path pays
-nothing. A pause counts against a request when their intervals overlap; on one event-loop
-thread a pause blocks every request in flight, so that is exactly the set it delayed.
+The hook stores each collection's start (``perf_counter_ns``), duration, generation and
+objects collected in ``array`` buffers: two Python calls and four appends per collection
+(~1.3 µs), nothing per request. Which requests a pause delayed is worked out afterwards from
+the requests' [start, end] windows with sorted arrays and ``searchsorted``
+(O((n + m) log m)), so the request path pays nothing. A pause counts against a request when
+their intervals overlap; on one event-loop thread a pause blocks every request in flight, so
+that is exactly the set it delayed.
 
-One monitor per process: a pause only delays requests of the process it ran in, so each
-worker summarises against its own requests and :func:`merge_gc_summaries` adds them up.
+A pause only delays requests of the process it ran in. Worker processes therefore hand over
+their raw pauses (:meth:`GcMonitor.raw`, plain lists tagged with the worker, which concatenate
+correctly under the engine's generic merge) and :func:`summarize_gc` matches each worker's
+pauses with that worker's requests.
 """
 
 from __future__ import annotations
@@ -93,6 +96,26 @@ class GcMonitor:
         """(start_ns, duration_ns, generation) of each recorded pause, in time order."""
         return self._starts, self._durations, self._generations
 
+    def monitored_ns(self) -> int:
+        running = self._clock() - self._since_ns if self._since_ns is not None else 0
+        return self._monitored_ns + running
+
+    def raw(self, worker: int = 0) -> dict[str, Any]:
+        """The pauses as plain lists (picklable, mergeable by concatenation), tagged with
+        the worker they ran in, for :func:`summarize_gc`."""
+        n = len(self._starts)
+        return {
+            "monitored_s": self.monitored_ns() / 1e9,
+            "pauses_dropped": self._dropped,
+            "pauses": {
+                "start_ns": self._starts.tolist(),
+                "duration_ns": self._durations.tolist(),
+                "generation": self._generations.tolist(),
+                "collected": self._collected.tolist(),
+                "worker": [worker] * n,
+            },
+        }
+
     def summary(
         self,
         starts_ns: Sequence[int] | Any | None = None,
@@ -100,49 +123,16 @@ class GcMonitor:
         *,
         offset_ns: int = 0,
     ) -> dict[str, Any]:
-        """Figures for summary.json["variants"][v]["gc"].
-
-        ``starts_ns``/``ends_ns``: the measured requests' windows on this process's
-        ``perf_counter_ns`` clock, or relative to ``offset_ns`` (added to both).
-        """
-        import numpy as np
-
-        dur = (
-            np.frombuffer(self._durations, dtype=np.int64)
-            if self._durations
-            else np.zeros(0, np.int64)
+        """Figures of this process's pauses; with the measured requests' windows (on this
+        process's ``perf_counter_ns`` clock, or relative to ``offset_ns``), how they fell on
+        the requests."""
+        out = pause_figures(
+            self._durations,
+            self._generations,
+            self._collected,
+            self.monitored_ns(),
+            self._dropped,
         )
-        gens = (
-            np.frombuffer(self._generations, dtype=np.int8)
-            if self._generations
-            else (np.zeros(0, np.int8))
-        )
-        monitored = self._monitored_ns
-        if self._since_ns is not None:
-            monitored += self._clock() - self._since_ns
-        by_gen = {}
-        for g in range(3):
-            d = dur[gens == g]
-            by_gen[f"gen{g}"] = {
-                "count": int(d.size),
-                "total": float(d.sum()) / 1e6,
-                "max": float(d.max()) / 1e6 if d.size else 0.0,
-            }
-        total_ms = float(dur.sum()) / 1e6
-        out: dict[str, Any] = {
-            "collections": {g: v["count"] for g, v in by_gen.items()} | {"total": int(dur.size)},
-            "collected_objects": int(sum(self._collected)),
-            "pause_ms": {
-                "total": total_ms,
-                "max": float(dur.max()) / 1e6 if dur.size else 0.0,
-                "mean": total_ms / dur.size if dur.size else 0.0,
-                "p99": _p99_ms(dur),
-                "by_generation": by_gen,
-            },
-            "monitored_s": monitored / 1e9,
-            "pause_share": total_ms / 1e3 / (monitored / 1e9) if monitored else None,
-            "pauses_dropped": self._dropped,
-        }
         if starts_ns is not None and ends_ns is not None:
             out["during_requests"] = overlap_with_requests(
                 self._starts, self._durations, starts_ns, ends_ns, offset_ns=offset_ns
@@ -150,13 +140,85 @@ class GcMonitor:
         return out
 
 
-def _p99_ms(durations: Any) -> float | None:
-    if not len(durations):
-        return None
+def pause_figures(
+    durations_ns: Any, generations: Any, collected: Any, monitored_ns: float, dropped: int = 0
+) -> dict[str, Any]:
+    """Counts per generation, pause total/max/mean/p99 (ms) and the share of time paused."""
     import numpy as np
 
-    # nearest rank, like the rest of raafperf
-    return float(np.percentile(durations, 99, method="inverted_cdf")) / 1e6
+    # Copies, not views: a view would pin a monitor's buffers and its next append would fail.
+    dur = np.array(durations_ns, dtype=np.int64)
+    gens = np.array(generations, dtype=np.int64)
+    by_gen = {}
+    for g in range(3):
+        d = dur[gens == g]
+        by_gen[f"gen{g}"] = {
+            "count": int(d.size),
+            "total": float(d.sum()) / 1e6,
+            "max": float(d.max()) / 1e6 if d.size else 0.0,
+        }
+    total_ms = float(dur.sum()) / 1e6
+    return {
+        "collections": {g: v["count"] for g, v in by_gen.items()} | {"total": int(dur.size)},
+        "collected_objects": int(np.array(collected, dtype=np.int64).sum()),
+        "pause_ms": {
+            "total": total_ms,
+            "max": float(dur.max()) / 1e6 if dur.size else 0.0,
+            "mean": total_ms / dur.size if dur.size else 0.0,
+            # nearest rank, like the rest of raafperf
+            "p99": float(np.percentile(dur, 99, method="inverted_cdf")) / 1e6 if dur.size else None,
+            "by_generation": by_gen,
+        },
+        "monitored_s": monitored_ns / 1e9,
+        "pause_share": total_ms / 1e3 / (monitored_ns / 1e9) if monitored_ns else None,
+        "pauses_dropped": dropped,
+    }
+
+
+def summarize_gc(raw: dict[str, Any], requests: Any = None, t0_ns: int = 0) -> dict[str, Any]:
+    """summary.json["variants"][v]["gc"] from raw pauses (one process's, or several workers'
+    concatenated) and the variant's measured requests (a DataFrame with ``worker``,
+    ``start_ns``, ``end_ns`` relative to ``t0_ns``, the recorder's origin)."""
+    import numpy as np
+
+    p = raw.get("pauses") or {}
+    starts = np.array(p.get("start_ns", []), dtype=np.int64)
+    durations = np.array(p.get("duration_ns", []), dtype=np.int64)
+    workers = np.array(p.get("worker", []), dtype=np.int64)
+    processes = len(set(workers.tolist())) or 1
+    # monitored_s adds up across workers (process-seconds): the share is per process.
+    out = pause_figures(
+        durations,
+        p.get("generation", []),
+        p.get("collected", []),
+        raw.get("monitored_s", 0.0) * 1e9,
+        raw.get("pauses_dropped", 0),
+    )
+    out["processes"] = processes
+    for key in ("mode", "freeze", "frozen_objects"):
+        if key in raw:
+            out[key] = raw[key]
+    if isinstance(raw.get("thresholds"), str):
+        out["thresholds"] = [int(x) for x in raw["thresholds"].split("/")]
+    if requests is None:
+        return out
+    parts = []
+    ids = sorted(set(workers.tolist()) | set(requests["worker"].tolist()))
+    for w in ids:
+        rows = requests[requests["worker"] == w]
+        mine = workers == w
+        parts.append(
+            overlap_with_requests(
+                starts[mine],
+                durations[mine],
+                rows["start_ns"].to_numpy(),
+                rows["end_ns"].to_numpy(),
+                offset_ns=t0_ns,
+            )
+        )
+    out["during_requests"] = _add_overlaps(parts)
+    out["processes"] = max(processes, len(ids))
+    return out
 
 
 def overlap_with_requests(
@@ -178,26 +240,23 @@ def overlap_with_requests(
     rs = np.array(starts_ns, dtype=np.int64) + offset_ns
     re_ = np.array(ends_ns, dtype=np.int64) + offset_ns
     n_req = int(rs.size)
-    empty = {
-        "requests": n_req,
-        "pauses": 0,
-        "pause_ms": 0.0,
-        "request_pauses": 0,
-        "requests_affected": 0,
-        "requests_affected_share": 0.0 if n_req else None,
-        "gc_ms_per_request": {"mean": 0.0 if n_req else None, "max": 0.0 if n_req else None},
-    }
     if ps.size == 0 or n_req == 0:
-        return empty
+        return {
+            "requests": n_req,
+            "pauses": 0,
+            "pause_ms": 0.0,
+            "request_pauses": 0,
+            "requests_affected": 0,
+            "requests_affected_share": 0.0 if n_req else None,
+            "gc_ms_per_request": {"mean": 0.0 if n_req else None, "max": 0.0 if n_req else None},
+        }
     order = np.argsort(ps, kind="stable")
     ps, pe = ps[order], pe[order]
     dur = pe - ps
 
     # Per pause: requests in flight = started before its end minus ended at/before its start.
-    rs_sorted = np.sort(rs)
-    re_sorted = np.sort(re_)
-    in_flight = np.searchsorted(rs_sorted, pe, side="left") - np.searchsorted(
-        re_sorted, ps, side="right"
+    in_flight = np.searchsorted(np.sort(rs), pe, side="left") - np.searchsorted(
+        np.sort(re_), ps, side="right"
     )
     in_flight = np.maximum(in_flight, 0)
     hit = in_flight > 0
@@ -228,56 +287,21 @@ def overlap_with_requests(
     }
 
 
-def merge_gc_summaries(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Add up per-process summaries (worker processes of one variant)."""
-    if not parts:
-        return GcMonitor().summary()
+def _add_overlaps(parts: list[dict[str, Any]]) -> dict[str, Any]:
     if len(parts) == 1:
-        return dict(parts[0])
-    gens = [f"gen{g}" for g in range(3)]
-    coll = {g: sum(p["collections"][g] for p in parts) for g in gens}
-    total_ms = sum(p["pause_ms"]["total"] for p in parts)
-    n = sum(coll.values())
-    out: dict[str, Any] = {
-        "collections": coll | {"total": n},
-        "collected_objects": sum(p["collected_objects"] for p in parts),
-        "pause_ms": {
-            "total": total_ms,
-            "max": max(p["pause_ms"]["max"] for p in parts),
-            "mean": total_ms / n if n else 0.0,
-            # a p99 of p99s is not a p99: keep the worst, and say so by the key name
-            "p99_worst_process": max((p["pause_ms"]["p99"] or 0.0) for p in parts),
-            "by_generation": {
-                g: {
-                    "count": sum(p["pause_ms"]["by_generation"][g]["count"] for p in parts),
-                    "total": sum(p["pause_ms"]["by_generation"][g]["total"] for p in parts),
-                    "max": max(p["pause_ms"]["by_generation"][g]["max"] for p in parts),
-                }
-                for g in gens
-            },
+        return parts[0]
+    n_req = sum(r["requests"] for r in parts)
+    affected = sum(r["requests_affected"] for r in parts)
+    weighted = sum((r["gc_ms_per_request"]["mean"] or 0.0) * r["requests"] for r in parts)
+    return {
+        "requests": n_req,
+        "pauses": sum(r["pauses"] for r in parts),
+        "pause_ms": sum(r["pause_ms"] for r in parts),
+        "request_pauses": sum(r["request_pauses"] for r in parts),
+        "requests_affected": affected,
+        "requests_affected_share": affected / n_req if n_req else None,
+        "gc_ms_per_request": {
+            "mean": weighted / n_req if n_req else None,
+            "max": max((r["gc_ms_per_request"]["max"] or 0.0) for r in parts),
         },
-        "monitored_s": max((p.get("monitored_s") or 0.0) for p in parts),
-        "pause_share": None,
-        "pauses_dropped": sum(p.get("pauses_dropped", 0) for p in parts),
-        "processes": len(parts),
     }
-    busy = sum((p.get("monitored_s") or 0.0) for p in parts)
-    out["pause_share"] = total_ms / 1e3 / busy if busy else None
-    reqs = [p["during_requests"] for p in parts if "during_requests" in p]
-    if reqs:
-        n_req = sum(r["requests"] for r in reqs)
-        affected = sum(r["requests_affected"] for r in reqs)
-        mean_num = sum((r["gc_ms_per_request"]["mean"] or 0.0) * r["requests"] for r in reqs)
-        out["during_requests"] = {
-            "requests": n_req,
-            "pauses": sum(r["pauses"] for r in reqs),
-            "pause_ms": sum(r["pause_ms"] for r in reqs),
-            "request_pauses": sum(r["request_pauses"] for r in reqs),
-            "requests_affected": affected,
-            "requests_affected_share": affected / n_req if n_req else None,
-            "gc_ms_per_request": {
-                "mean": mean_num / n_req if n_req else None,
-                "max": max((r["gc_ms_per_request"]["max"] or 0.0) for r in reqs),
-            },
-        }
-    return out

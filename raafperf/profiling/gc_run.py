@@ -37,6 +37,21 @@ class GcRun:
         self.monitor.stop()
         self.tuning.restore()
 
+    def raw(self, worker: int = 0) -> dict[str, Any]:
+        """What a process hands over: the mode and the raw pauses (see ``summarize_gc``).
+
+        Values merge correctly under the engine's generic merge of worker stats: lists
+        concatenate, counts add up, strings and flags keep the first worker's.
+        """
+        mode = self.tuning.describe()
+        return {
+            "mode": mode["mode"],
+            "thresholds": "/".join(str(t) for t in mode["thresholds"]),
+            "freeze": mode["freeze"],
+            "frozen_objects": mode["frozen_objects"],
+            **self.monitor.raw(worker),
+        }
+
     def summary(
         self,
         starts_ns: Sequence[int] | Any | None = None,
@@ -44,27 +59,10 @@ class GcRun:
         *,
         offset_ns: int = 0,
     ) -> dict[str, Any]:
-        """summary.json["variants"][v]["gc"]: the mode's settings and the monitor's figures."""
+        """This process's figures, with the mode's settings (for use without the engine)."""
         return self.tuning.describe() | self.monitor.summary(
             starts_ns, ends_ns, offset_ns=offset_ns
         )
-
-    def summary_from_recorder(self, recorder: Any, variant: str) -> dict[str, Any]:
-        """``summary()`` against this variant's measured requests as a ``Recorder`` holds them
-        (its request times are relative to ``recorder.t0_ns``)."""
-        import numpy as np
-
-        table = recorder.requests
-        keep = np.array(
-            [
-                v == variant and p == "measure"
-                for v, p in zip(table.strs["variant"], table.strs["phase"], strict=True)
-            ],
-            dtype=bool,
-        )
-        starts = np.array(table.ints["start_ns"], dtype=np.int64)[keep]
-        ends = np.array(table.ints["end_ns"], dtype=np.int64)[keep]
-        return self.summary(starts, ends, offset_ns=recorder.t0_ns)
 
     def __enter__(self) -> GcRun:
         self.start()

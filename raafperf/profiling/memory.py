@@ -115,7 +115,11 @@ class MemoryProfiler:
         self._analysed: dict[str, tuple[MemoryReport, list[Any]]] = {}
 
     def __call__(self, variant: str | None = None) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._profile(variant or f"pass{len(self.captures) + 1}")
+        name = variant or f"pass{len(self.captures) + 1}"
+        k = 2
+        while name in self.captures:  # a variant run in several segments: one capture each
+            name, k = f"{variant}-{k}", k + 1
+        return self._profile(name)
 
     @contextlib.asynccontextmanager
     async def _profile(self, name: str) -> AsyncIterator[None]:

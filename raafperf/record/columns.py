@@ -11,7 +11,8 @@ REQUEST_INT = (
     "prompt_tokens", "output_tokens", "cached_tokens", "status", "attempts", "model_calls",
     "tool_calls", "turns",
 )
-REQUEST_FLOAT = ("lag_ms", "ttft_ms", "e2e_ms", "tpot_ms", "model_ms", "tool_ms", "cost_usd")
+REQUEST_FLOAT = ("lag_ms", "ttft_ms", "e2e_ms", "tpot_ms", "model_ms", "tool_ms", "cost_usd",
+                 "agent_wait_ms")
 REQUEST_BOOL = ("ok", "downgraded")
 REQUEST_STR = ("variant", "phase", "agent", "error_kind", "provider", "cache")
 

@@ -160,7 +160,7 @@ class Recorder:
         self, *, variant: str, idx: int, phase: str, worker: int, agent: str, query: int,
         intended_ns: int, start_ns: int, end_ns: int, calls: list[CallResult],
         tools: list[Any], ok: bool, error_kind: str | None, turns: int,
-        downgraded: bool = False,
+        downgraded: bool = False, agent_wait_ns: int = 0,
     ) -> None:
         t0 = self.t0_ns
         r = self.requests
@@ -229,6 +229,7 @@ class Recorder:
         floats["model_ms"].append(model_ns / 1e6)
         floats["tool_ms"].append(tool_ns / 1e6)
         floats["cost_usd"].append(cost if priced else NAN)
+        floats["agent_wait_ms"].append(agent_wait_ns / 1e6)
         r.bools["ok"].append(ok)
         r.bools["downgraded"].append(downgraded)
         strs = r.strs

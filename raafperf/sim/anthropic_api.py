@@ -103,7 +103,8 @@ def messages(
     tool = None
     rounds_done = tools.anthropic_rounds_done(msgs)
     if offered and not (isinstance(choice, dict) and choice.get("type") == "none"):
-        tool = tools.choose_tool(headers, offered, ctx.config.tool_rounds, rounds_done)
+        forced = choice.get("name") if isinstance(choice, dict) else None
+        tool = tools.choose_tool(headers, offered, ctx.config.tool_rounds, rounds_done, forced)
     msg_id = ctx.new_id("msg_01")
     key = text.content_key(model, body.get("system"), msgs, body.get("tools"))
     if tool is not None:

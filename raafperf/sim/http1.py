@@ -180,6 +180,7 @@ class Connection(asyncio.Protocol):
         self._handler = handler
         self._on_close = on_close
         self._buf = bytearray()
+        self._continued = False
         self._task: asyncio.Task[None] | None = None
         self._paused: asyncio.Future[None] | None = None
         self.transport: asyncio.Transport | None = None
@@ -286,8 +287,19 @@ class Connection(asyncio.Protocol):
             self.close()
             return
         if request is None:
+            self._maybe_continue()
             return
+        self._continued = False
         self._task = asyncio.get_running_loop().create_task(self._serve(request))
+
+    def _maybe_continue(self) -> None:
+        """Answer ``Expect: 100-continue`` (curl sends it for larger bodies) once per request."""
+        if self._continued:
+            return
+        end = self._buf.find(b"\r\n\r\n")
+        if end >= 0 and b"100-continue" in bytes(self._buf[:end]).lower():
+            self._continued = True
+            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     async def _serve(self, request: Request) -> None:
         try:

@@ -127,9 +127,11 @@ def chat(ctx: SurfaceContext, body: dict[str, Any], headers: dict[str, str]) -> 
     ]
     offered = [n for n in offered if isinstance(n, str)]
     tool = None
-    if offered and body.get("tool_choice") != "none":
+    choice = body.get("tool_choice")
+    if offered and choice != "none":
+        forced = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
         tool = tools.choose_tool(
-            headers, offered, ctx.config.tool_rounds, tools.openai_rounds_done(messages)
+            headers, offered, ctx.config.tool_rounds, tools.openai_rounds_done(messages), forced
         )
     chat_id = ctx.new_id("chatcmpl-")
     created = ctx.now_s()

@@ -49,6 +49,7 @@ class _Outcome:
     start_ns: int = 0
     headers_sent_ns: int | None = None
     token_ns: list[int] | None = None
+    due_ns: list[int] | None = None  # when each token (or a whole plain body) was meant to go
     end_ns: int | None = None
     outcome: str = "ok"
     completed: bool = False  # the whole answer was written
@@ -254,6 +255,7 @@ class ProviderRuntime:
         if answer.stream is None or answer.status != 200:
             if answer.timed_tokens and answer.status == 200:
                 offsets = self.ctx.latency.offsets_ns(answer.timed_tokens)
+                out.due_ns = [start_ns + offsets[-1]]
                 await sleep_until(start_ns + offsets[-1])
             else:
                 await sleep_until(start_ns)
@@ -316,6 +318,7 @@ class ProviderRuntime:
                 "start_ns": out.start_ns,
                 "headers_sent_ns": out.headers_sent_ns,
                 "token_ns": out.token_ns or [],
+                "due_ns": out.due_ns or [],
                 "end_ns": out.end_ns,
                 "status": out.status,
                 "outcome": out.outcome,

@@ -16,6 +16,7 @@ _BACKPRESSURE_RETRY_NS = 1_000_000
 class Outcome(Protocol):
     headers_sent_ns: int | None
     token_ns: list[int] | None
+    due_ns: list[int] | None
     end_ns: int | None
     outcome: str
     completed: bool
@@ -50,6 +51,7 @@ class StreamSender:
         self.cancelled = False
         self.token_ns: list[int] = []
         out.token_ns = self.token_ns
+        out.due_ns = [start_ns + offset for offset in offsets[: self.stop_after]]
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def start(self) -> asyncio.Future[None]:

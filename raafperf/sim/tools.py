@@ -20,11 +20,13 @@ def choose_tool(
     offered: Sequence[str],
     default_rounds: int,
     rounds_done: int,
+    forced: str | None = None,
 ) -> str | None:
     """The tool this turn calls, or None when the scripted rounds are done.
 
     ``x-sim-tool-rounds: N`` overrides the configured rounds; ``x-sim-tools: a,b`` names the
-    tool of each round, cycling (default: the offered tools in order).
+    tool of each round, cycling (default: the offered tools in order); a ``forced`` tool
+    (the request's tool_choice naming one) wins.
     """
     if not offered:
         return None
@@ -35,6 +37,8 @@ def choose_tool(
             rounds = max(0, int(raw))
     if rounds_done >= rounds:
         return None
+    if forced:  # tool_choice named one tool
+        return forced
     names = [n.strip() for n in headers.get(TOOLS_HEADER, "").split(",") if n.strip()]
     names = names or list(offered)
     return names[rounds_done % len(names)]

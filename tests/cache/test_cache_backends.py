@@ -125,15 +125,17 @@ async def test_semantic_records_live_and_die_with_their_entries(
     await backend.sem_put("s", "k1", pack_semantic("first query", vec), NOW + 60, NOW)
     await backend.put("k2", entry("q2", scope="s"), NOW)
     await backend.sem_put("s", "k2", pack_semantic("second query", vec), NOW + 60, NOW)
-    records = dict(await backend.sem_scan("s", 10))
+    assert set(await backend.sem_keys("s", 10)) == {"k1", "k2"}
+    records = await backend.sem_get("s", ["k1", "k2", "gone"])
     assert set(records) == {"k1", "k2"}
     assert unpack_semantic(records["k1"], dim=4) == ("first query", vec)
-    assert await backend.sem_scan("other", 10) == []
-    assert len(await backend.sem_scan("s", 1)) == 1
+    assert await backend.sem_keys("other", 10) == []
+    assert await backend.sem_get("other", ["k1"]) == {}
+    assert len(await backend.sem_keys("s", 1)) == 1
     await backend.sem_drop("s", "k2")
-    assert [k for k, _ in await backend.sem_scan("s", 10)] == ["k1"]
+    assert await backend.sem_keys("s", 10) == ["k1"]
     await backend.delete(Selector(pattern="q1"))
-    assert await backend.sem_scan("s", 10) == []
+    assert await backend.sem_keys("s", 10) == []
     await backend.aclose()
 
 

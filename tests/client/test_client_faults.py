@@ -48,11 +48,19 @@ async def test_fault_becomes_its_kind(sim, fault: str, transport: str) -> None:
             assert r.first_token_ns is not None and 0 < len(r.token_ns) < 8
 
 
-async def test_broken_stream_is_not_retried(sim) -> None:
-    async with sim.client("f_reset_mid_stream", retries={"max_attempts": 3}) as client:
-        r = await client.call(ask())
-    assert r.error_kind == "stream_broken" and r.attempts == 1
-    assert "not retried" in r.error_detail
+async def test_no_retry_once_output_has_streamed(sim) -> None:
+    retries = {"max_attempts": 3, "backoff_base_s": 0.001}
+    async with sim.client("f_reset_mid_stream", retries=retries) as client:
+        broken = await client.call(ask())
+    assert broken.error_kind == "stream_broken" and broken.attempts == 1
+    async with sim.client("f_cut_stream", retries=retries) as client:
+        cut = await client.call(ask())  # stream_cut is retryable, but tokens were shown
+    assert cut.error_kind == "stream_cut" and cut.attempts == 1
+    assert "not retried: output already streamed" in cut.error_detail
+    async with sim.client("f_cut_stream", retries=retries) as client:
+        whole = await client.call(ask(stream=False))  # nothing shown yet: retried
+    assert whole.error_kind == "stream_cut" and whole.attempts == 3
+    assert whole.attempt_errors == ["stream_cut", "stream_cut"]
 
 
 async def test_429_with_retry_after_is_waited_out(sim) -> None:

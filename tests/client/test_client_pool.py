@@ -96,3 +96,15 @@ async def test_tls_with_the_simulators_ca(sim, transport: str) -> None:
     assert "certificate" in untrusted.error_detail.lower()
     async with sim.client("tls", transport=transport, verify=False) as client:
         assert (await client.call(ask())).ok
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_pool_timeout(sim, transport: str) -> None:
+    timeouts = {"pool": 0.1, "connect": 0.1}
+    async with sim.client(
+        "gappy", transport=transport, max_connections=1, timeouts=timeouts
+    ) as client:
+        slow, starved = await asyncio.gather(client.call(ask()), client.call(ask()))
+    assert slow.ok
+    assert starved.error_kind == "timeout_pool", starved.error_detail
+    assert (starved.end_ns - starved.start_ns) / 1e9 < 0.6

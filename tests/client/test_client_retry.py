@@ -94,7 +94,7 @@ def test_decider_limits_attempts_and_classes() -> None:
     assert decider.next_delay("timeout_read", 1) == (None, "")  # not in retry_on
     assert decider.next_delay("http_400", 1) == (None, "")
     delay, why = decider.next_delay("http_503", 1, after_first_token=True)
-    assert delay is None and why
+    assert delay is None and why == "output already streamed"
 
 
 def test_decider_honours_retry_after() -> None:

@@ -32,9 +32,21 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("redis")
     port = _free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while True:
@@ -67,7 +79,8 @@ def shared_cache_scenario(tmp_path: Path, redis_url: str) -> Callable[[str], Pat
     def write(namespace: str) -> Path:
         path = tmp_path / f"{namespace}.yaml"
         texts = "\n".join(f"      - What is fact number {i} about the ocean?" for i in range(8))
-        path.write_text(textwrap.dedent("""\
+        path.write_text(
+            textwrap.dedent("""\
             name: shared-cache
             providers:
               - name: sim
@@ -97,7 +110,8 @@ def shared_cache_scenario(tmp_path: Path, redis_url: str) -> Callable[[str], Pat
               warmup: 0
               seed: 3
             stream: true
-            """).format(texts=texts, url=redis_url, namespace=namespace))
+            """).format(texts=texts, url=redis_url, namespace=namespace)
+        )
         return path
 
     return write

@@ -11,20 +11,31 @@ import pytest
 from conftest import QUICKSTART
 
 
-@pytest.mark.parametrize("args", [
-    ["bench", str(QUICKSTART), "--requests", "5", "--ray"],
-    ["bench", "--ray", str(QUICKSTART)],
-    ["bench", str(QUICKSTART), "--ray", "head.example:6379"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bench", str(QUICKSTART), "--requests", "5", "--ray"],
+        ["bench", "--ray", str(QUICKSTART)],
+        ["bench", str(QUICKSTART), "--ray", "head.example:6379"],
+    ],
+)
 def test_ray_without_ray_says_how_to_install_it(tmp_path: Path, args: list[str]) -> None:
     # A 'ray' that cannot be imported shadows any installed one.
     fake = tmp_path / "ray"
     fake.mkdir()
     (fake / "__init__.py").write_text("raise ImportError(\"No module named 'ray'\")\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-m", "raafperf", *args, "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "raafperf", *args, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'raafperf[ray]'" in lines[0], proc.stderr

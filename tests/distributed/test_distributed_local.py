@@ -19,7 +19,8 @@ from raafperf.scenario.loader import load_scenario
 
 
 def test_two_worker_processes_share_hits_through_redis(
-        tmp_path: Path, shared_cache_scenario: Callable[[str], Path]) -> None:
+    tmp_path: Path, shared_cache_scenario: Callable[[str], Path]
+) -> None:
     path = shared_cache_scenario(f"t{uuid.uuid4().hex[:10]}")
     outcome = run_bench(load_scenario(path), BenchOptions(run_dir=tmp_path / "run", workers=2))
     requests = pd.read_parquet(outcome.run_dir / "requests.parquet")
@@ -43,8 +44,10 @@ def test_a_killed_worker_process_is_reported_with_what_it_sent(tmp_path: Path) -
                     child.kill()
                     killed["pid"] = child.pid
 
-    outcome = run_bench(loaded, BenchOptions(run_dir=tmp_path / "run", workers=2, rounds=3,
-                                             on_progress=kill_worker_1))
+    outcome = run_bench(
+        loaded,
+        BenchOptions(run_dir=tmp_path / "run", workers=2, rounds=3, on_progress=kill_worker_1),
+    )
     assert killed, "the run ended before worker 1 could be killed"
     summary = outcome.summary
     (lost,) = summary["variants"]["baseline"]["workers"]["lost"]

@@ -77,13 +77,15 @@ def test_actor_count_defaults_to_cpus_capped_by_users_and_requests() -> None:
 
 
 def _scenario(**load: Any) -> Scenario:
-    return Scenario.model_validate({
-        "name": "t",
-        "providers": [{"name": "sim", "kind": "simulated", "models": ["m"]}],
-        "agents": [{"name": "a", "model": "m"}],
-        "queries": [{"agent": "a", "texts": ["hello"]}],
-        "load": {"mode": "closed", "concurrency": 4, "requests": 100, "warmup": 10, **load},
-    })
+    return Scenario.model_validate(
+        {
+            "name": "t",
+            "providers": [{"name": "sim", "kind": "simulated", "models": ["m"]}],
+            "agents": [{"name": "a", "model": "m"}],
+            "queries": [{"agent": "a", "texts": ["hello"]}],
+            "load": {"mode": "closed", "concurrency": 4, "requests": 100, "warmup": 10, **load},
+        }
+    )
 
 
 def _states(**load: Any) -> dict[str, VariantState]:
@@ -93,17 +95,45 @@ def _states(**load: Any) -> dict[str, VariantState]:
 def _recorded(worker: int, n: int, start_idx: int = 0) -> Recorder:
     rec = Recorder(0)
     for i in range(n):
-        call = CallResult(ok=True, provider="sim", model="m", start_ns=10, end_ns=20,
-                          first_token_ns=12, token_ns=[12, 15, 20], completion_tokens=3)
-        rec.record(variant="baseline", idx=start_idx + i, phase="measure", worker=worker,
-                   agent="a", query=0, intended_ns=5, start_ns=10, end_ns=20, calls=[call],
-                   tools=[], ok=True, error_kind=None, turns=1)
+        call = CallResult(
+            ok=True,
+            provider="sim",
+            model="m",
+            start_ns=10,
+            end_ns=20,
+            first_token_ns=12,
+            token_ns=[12, 15, 20],
+            completion_tokens=3,
+        )
+        rec.record(
+            variant="baseline",
+            idx=start_idx + i,
+            phase="measure",
+            worker=worker,
+            agent="a",
+            query=0,
+            intended_ns=5,
+            start_ns=10,
+            end_ns=20,
+            calls=[call],
+            tools=[],
+            ok=True,
+            error_kind=None,
+            turns=1,
+        )
     return rec
 
 
 def _segment() -> SegmentResult:
-    return SegmentResult(started=5, completed=5, cancelled=0, wall_s=1.0, cpu_s=0.1,
-                         max_in_flight=2, interrupted=False)
+    return SegmentResult(
+        started=5,
+        completed=5,
+        cancelled=0,
+        wall_s=1.0,
+        cpu_s=0.1,
+        max_in_flight=2,
+        interrupted=False,
+    )
 
 
 def test_planned_shares_add_up_to_the_scenario() -> None:
@@ -118,17 +148,32 @@ def test_merge_keeps_a_failed_workers_chunks_and_names_the_loss() -> None:
     states = _states()
     # Worker 0 finished: two chunks and a final part. Worker 1 died after one chunk.
     a, b, c = _recorded(0, 3), _recorded(0, 2, 3), _recorded(0, 1, 5)
-    w0 = assemble(0, [Chunk(0, a.requests, a.calls, {"baseline": [_segment()]}),
-                      Chunk(0, b.requests, b.calls)],
-                  WorkerResult(worker=0, requests=c.requests, calls=c.calls,
-                               stats={"baseline": {"cache": {"hits": 2}}}))
+    w0 = assemble(
+        0,
+        [Chunk(0, a.requests, a.calls, {"baseline": [_segment()]}), Chunk(0, b.requests, b.calls)],
+        WorkerResult(
+            worker=0, requests=c.requests, calls=c.calls, stats={"baseline": {"cache": {"hits": 2}}}
+        ),
+    )
     d = _recorded(1, 4)
-    w1 = assemble(1, [Chunk(1, d.requests, d.calls, {"baseline": [_segment()]})], None,
-                  error="ActorDiedError: killed")
+    w1 = assemble(
+        1,
+        [Chunk(1, d.requests, d.calls, {"baseline": [_segment()]})],
+        None,
+        error="ActorDiedError: killed",
+    )
     recorder, stats = Recorder(0), {}
     planned = planned_shares(states, 1, 2)
-    interrupted = merge_results({0: w0, 1: w1}, 2, recorder, states, stats, backend="ray",
-                                planned=planned, labels={1: {"actor": "r-worker-1"}})
+    interrupted = merge_results(
+        {0: w0, 1: w1},
+        2,
+        recorder,
+        states,
+        stats,
+        backend="ray",
+        planned=planned,
+        labels={1: {"actor": "r-worker-1"}},
+    )
     assert not interrupted
     assert len(recorder.requests) == 10 and len(recorder.calls) == 10
     idx = list(recorder.requests.ints["idx"])
@@ -150,11 +195,12 @@ def test_merge_keeps_a_failed_workers_chunks_and_names_the_loss() -> None:
 def test_a_worker_with_nothing_sent_is_lost_with_its_share() -> None:
     states = _states()
     ok = _recorded(0, 2)
-    collected = {0: assemble(0, [], WorkerResult(0, ok.requests, ok.calls)),
-                 1: assemble(1, [], None, error="worker process exited with code -9")}
+    collected = {
+        0: assemble(0, [], WorkerResult(0, ok.requests, ok.calls)),
+        1: assemble(1, [], None, error="worker process exited with code -9"),
+    }
     stats: dict[str, Any] = {}
-    merge_results(collected, 2, Recorder(0), states, stats,
-                  planned=planned_shares(states, 1, 2))
+    merge_results(collected, 2, Recorder(0), states, stats, planned=planned_shares(states, 1, 2))
     (lost,) = stats["baseline"]["workers"]["lost"]
     assert lost["kept"] is False and lost["received"]["requests"] == 0
     (line,) = loss_lines({"variants": stats})

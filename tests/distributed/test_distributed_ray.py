@@ -3,6 +3,7 @@ workers, an actor killed mid-run, a Redis cache shared by actors, the CLI."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -26,14 +27,20 @@ from raafperf.engine.rendezvous import estimate_offset
 from raafperf.scenario.loader import load_scenario
 
 ray = pytest.importorskip(
-    "ray", reason="ray is not installed (an optional extra: pip install 'raafperf[ray]')")
+    "ray", reason="ray is not installed (an optional extra: pip install 'raafperf[ray]')"
+)
 
 
 @pytest.fixture(scope="module")
 def ray_instance() -> Iterator[Any]:
     """One local Ray instance for the module (starting one takes ~10 s)."""
-    ray.init(address="local", num_cpus=4, include_dashboard=False, log_to_driver=False,
-             logging_level=logging.WARNING)
+    ray.init(
+        address="local",
+        num_cpus=4,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+    )
     try:
         yield ray
     finally:
@@ -44,14 +51,17 @@ def _quickstart(requests: int) -> Any:
     return apply_cli_overrides(load_scenario(QUICKSTART), requests=requests)
 
 
-def test_two_actors_report_what_two_local_workers_report(tmp_path: Path,
-                                                         ray_instance: Any) -> None:
-    on_ray = run_bench(_quickstart(100), BenchOptions(run_dir=tmp_path / "ray", workers=2,
-                                                      ray="local"))
+def test_two_actors_report_what_two_local_workers_report(tmp_path: Path, ray_instance: Any) -> None:
+    on_ray = run_bench(
+        _quickstart(100), BenchOptions(run_dir=tmp_path / "ray", workers=2, ray="local")
+    )
     local = run_bench(_quickstart(100), BenchOptions(run_dir=tmp_path / "local", workers=2))
     r, lo = on_ray.summary["variants"]["baseline"], local.summary["variants"]["baseline"]
-    assert r["requests"] == lo["requests"] == {"total": 120, "measured": 100, "ok": 100,
-                                               "errors": 0, "warmup": 20}
+    assert (
+        r["requests"]
+        == lo["requests"]
+        == {"total": 120, "measured": 100, "ok": 100, "errors": 0, "warmup": 20}
+    )
     for metric in ("ttft", "e2e"):
         for p in ("p50", "p90"):
             ratio = r["latency_ms"][metric][p] / lo["latency_ms"][metric][p]
@@ -73,8 +83,29 @@ def test_two_actors_report_what_two_local_workers_report(tmp_path: Path,
     assert on_ray.summary["workers"] == 2
 
 
-def test_a_killed_actor_is_named_with_its_share_and_what_it_sent(tmp_path: Path,
-                                                                ray_instance: Any) -> None:
+def test_open_loop_actors_start_together_and_interleave_into_one_stream(
+    tmp_path: Path, ray_instance: Any
+) -> None:
+    loaded = apply_cli_overrides(
+        load_scenario(QUICKSTART), rate=10, requests=30, warmup=0, arrival="constant"
+    )
+    outcome = run_bench(loaded, BenchOptions(run_dir=tmp_path / "run", workers=2, ray="local"))
+    requests = pd.read_parquet(outcome.run_dir / "requests.parquet").sort_values("intended_ns")
+    assert len(requests) == 30 and set(requests["worker"]) == {0, 1}
+    # 10/s in all: each actor 5/s, actor 1 shifted half a gap, so together one arrival every
+    # 100 ms, alternating — only if both started at the same instant on one timeline.
+    gaps_ms = requests["intended_ns"].diff().dropna() / 1e6
+    assert 80 < gaps_ms.median() < 120, gaps_ms.describe()
+    workers = requests["worker"].tolist()
+    alternating = sum(a != b for a, b in itertools.pairwise(workers))
+    assert alternating >= 0.9 * (len(workers) - 1), workers
+    first = requests.groupby("worker")["intended_ns"].min() / 1e6
+    assert abs(first[1] - first[0] - 100) < 40, first
+
+
+def test_a_killed_actor_is_named_with_its_share_and_what_it_sent(
+    tmp_path: Path, ray_instance: Any
+) -> None:
     killed: dict[str, Any] = {}
 
     def kill_actor_1(progress: dict[str, Any]) -> None:
@@ -84,8 +115,12 @@ def test_a_killed_actor_is_named_with_its_share_and_what_it_sent(tmp_path: Path,
             ray.kill(ray.get_actor(name), no_restart=True)
             killed["name"] = name
 
-    outcome = run_bench(_quickstart(150), BenchOptions(
-        run_dir=tmp_path / "run", workers=2, rounds=3, ray="local", on_progress=kill_actor_1))
+    outcome = run_bench(
+        _quickstart(150),
+        BenchOptions(
+            run_dir=tmp_path / "run", workers=2, rounds=3, ray="local", on_progress=kill_actor_1
+        ),
+    )
     assert killed, "the run ended before actor 1 could be killed"
     summary = outcome.summary
     (lost,) = summary["variants"]["baseline"]["workers"]["lost"]
@@ -105,7 +140,8 @@ def test_a_killed_actor_is_named_with_its_share_and_what_it_sent(tmp_path: Path,
 
 
 def test_clock_offset_to_a_coordinator_on_this_machine_is_within_its_round_trip(
-        ray_instance: Any) -> None:
+    ray_instance: Any,
+) -> None:
     from raafperf.engine.ray_actors import Coordinator
 
     coordinator = Coordinator.remote(1)
@@ -123,14 +159,31 @@ def test_clock_offset_to_a_coordinator_on_this_machine_is_within_its_round_trip(
 
 
 def test_cli_on_a_running_ray_instance_actors_share_hits_through_redis(
-        tmp_path: Path, ray_instance: Any, shared_cache_scenario: Callable[[str], Path]) -> None:
+    tmp_path: Path, ray_instance: Any, shared_cache_scenario: Callable[[str], Path]
+) -> None:
     address = ray.get_runtime_context().gcs_address
     path = shared_cache_scenario(f"t{uuid.uuid4().hex[:10]}")
     proc = subprocess.run(
-        [sys.executable, "-m", "raafperf", "bench", str(path), "--workers", "2",
-         "--ray", address, "--json", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=180, env={**os.environ, "COLUMNS": "160"},
-        check=False)
+        [
+            sys.executable,
+            "-m",
+            "raafperf",
+            "bench",
+            str(path),
+            "--workers",
+            "2",
+            "--ray",
+            address,
+            "--json",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "160"},
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["cluster"]["address"] == address

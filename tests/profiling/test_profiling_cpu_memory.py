@@ -130,3 +130,22 @@ def test_memory_profile_names_the_allocating_function(tmp_path: Path) -> None:
     assert per["peak_in_flight"] >= 2 and per["samples"] > 10
     assert 2.5e6 < per["bytes_per_request_in_flight"] < 8e6, per
     assert report.to_dict()["top_at_peak"][0]["site"].endswith(":hold_big")
+
+
+def test_segments_of_one_variant_make_one_cpu_profile_and_separate_captures(
+    tmp_path: Path,
+) -> None:
+    cpu = CpuProfiler()
+    mem = MemoryProfiler(tmp_path, trace_python_allocators=False)
+
+    async def segments() -> None:
+        for _ in range(2):
+            async with cpu("v"):
+                parse_documents(5)
+        for _ in range(2):
+            async with mem("v"):
+                parse_documents(5)
+
+    asyncio.run(segments())
+    assert list(cpu.sessions) == ["v"]
+    assert list(mem.captures) == ["v", "v-2"]

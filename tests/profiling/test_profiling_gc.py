@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from raafperf.profiling.gc_monitor import GcMonitor, merge_gc_summaries, overlap_with_requests
+from raafperf.profiling.gc_monitor import GcMonitor, overlap_with_requests, summarize_gc
 from raafperf.profiling.gc_run import GcRun
 from raafperf.profiling.gc_tuning import GC_PRESETS, GcTuning
 
@@ -100,22 +100,6 @@ def test_monitor_summary_with_request_windows_counts_real_pauses() -> None:
     assert outside["during_requests"]["requests_affected"] == 0
 
 
-def test_merge_adds_counts_and_keeps_worst() -> None:
-    a = GcMonitor()
-    with a:
-        gc.collect(0)
-    b = GcMonitor()
-    with b:
-        gc.collect(0)
-        gc.collect(2)
-    sa, sb = a.summary([0], [1]), b.summary([0], [1])
-    merged = merge_gc_summaries([sa, sb])
-    assert merged["collections"]["total"] == sa["collections"]["total"] + sb["collections"]["total"]
-    assert merged["pause_ms"]["max"] == max(sa["pause_ms"]["max"], sb["pause_ms"]["max"])
-    assert merged["processes"] == 2
-    assert merged["during_requests"]["requests"] == 2
-
-
 def test_tuning_applies_and_restores() -> None:
     before = gc.get_threshold()
     frozen_before = gc.get_freeze_count()
@@ -176,37 +160,40 @@ def test_segments_accumulate_and_warmup_pauses_are_dropped() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_summary_from_recorder_uses_measured_requests_of_the_variant() -> None:
+def test_workers_raw_pauses_merge_and_meet_their_own_requests() -> None:
     import time
 
-    from raafperf.record.recorder import Recorder
+    import pandas as pd
 
-    rec = Recorder(time.perf_counter_ns())
-    run = GcRun()
-    run.start()
-    run.warmup_done()
-    for idx, (variant, phase) in enumerate(
-        [("baseline", "warmup"), ("baseline", "measure"), ("other", "measure")]
-    ):
+    from raafperf.engine.merge import merge_stats
+
+    t0 = time.perf_counter_ns()
+    raws, spans = [], []
+    for worker in (0, 1):
+        run = GcRun("latency")
+        run.start()
+        run.warmup_done()
         start = time.perf_counter_ns()
         gc.collect(0)
-        rec.record(
-            variant=variant,
-            idx=idx,
-            phase=phase,
-            worker=0,
-            agent="a",
-            query=0,
-            intended_ns=start,
-            start_ns=start,
-            end_ns=time.perf_counter_ns(),
-            calls=[],
-            tools=[],
-            ok=True,
-            error_kind=None,
-            turns=1,
-        )
-    run.stop()
-    s = run.summary_from_recorder(rec, "baseline")
-    assert s["during_requests"]["requests"] == 1
-    assert s["during_requests"]["requests_affected"] == 1
+        spans.append((start, time.perf_counter_ns()))
+        run.stop()
+        raws.append(run.raw(worker))
+    rows = pd.DataFrame(
+        [
+            # worker 0's request spans both pauses, but worker 1's ran in another process
+            {"worker": 0, "start_ns": spans[0][0] - t0, "end_ns": spans[1][1] + 1 - t0},
+            # worker 1's request starts after its pause
+            {"worker": 1, "start_ns": spans[1][1] + 1 - t0, "end_ns": spans[1][1] + 2 - t0},
+        ]
+    )
+    merged = merge_stats(raws)  # the engine's generic merge of worker stats
+    out = summarize_gc(merged, rows, t0_ns=t0)
+    assert out["mode"] == "latency" and out["thresholds"] == [1_500, 20, 100]
+    assert out["processes"] == 2
+    assert out["collections"]["gen0"] == 2
+    assert out["frozen_objects"] == raws[0]["frozen_objects"] + raws[1]["frozen_objects"]
+    during = out["during_requests"]
+    assert during["requests"] == 2
+    assert during["requests_affected"] == 1
+    assert during["pauses"] == 1 and during["request_pauses"] == 1
+    assert summarize_gc(raws[1])["collections"]["total"] == 1

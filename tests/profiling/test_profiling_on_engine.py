@@ -24,10 +24,16 @@ providers:
 agents:
   - name: helper
     model: gpt-4o-mini
-    tool_rounds: 1
+    tool_rounds: 2
+    tool_sequence: [lookup, sort]
     tools:
       - name: lookup
         latency_ms: 5
+      - name: sort
+        description: a Python tool that makes container garbage (tests/profiling/heavy_tool.py)
+        callable: "heavy_tool:make_garbage"
+        allow_python_tools: true
+        in_thread: false
 queries:
   - agent: helper
     texts: [where is my order, what is the refund policy, do you ship abroad]
@@ -62,8 +68,8 @@ def test_stage_breakdown_adds_up_to_e2e(run) -> None:
     # The layers time almost everything: the untimed remainder is small.
     assert table["other"].mean() < 0.05 * table["e2e_ms"].mean()
     assert (table["other"] > -0.5).all()
-    assert table["network"].mean() > 20  # two model calls of >= 20 ms TTFT each
-    assert table["tool_execution"].mean() >= 5
+    assert table["network"].mean() > 40  # three model calls of >= 20 ms TTFT each
+    assert table["tool_execution"].mean() > 0
     section = outcome.summary["variants"]["baseline"]["stages_ms"]
     assert section["requests"] == 40
     assert sum(s["share"] for s in section["stages"].values()) == pytest.approx(1.0)
@@ -81,4 +87,6 @@ def test_gc_figures_in_every_variant(run) -> None:
     assert modes == {"baseline": "default", "gc_throughput": "throughput"}
     base = outcome.summary["variants"]["baseline"]["gc"]["collections"]["total"]
     tuned = outcome.summary["variants"]["gc_throughput"]["gc"]["collections"]["total"]
-    assert tuned < base
+    # The Python tool makes ~5k containers per request: dozens of collections by default.
+    assert base >= 10 and tuned * 5 <= base
+    assert outcome.summary["variants"]["baseline"]["gc"]["during_requests"]["requests"] == 40

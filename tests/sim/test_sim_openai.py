@@ -217,3 +217,17 @@ def test_token_id_input_and_odd_requests_get_answers_not_hangs(endpoints) -> Non
     r = httpx.post(base + "/v1/chat/completions", headers=auth, json=odd, timeout=5)
     assert r.status_code in (400, 500)
     assert "error" in r.json()
+
+
+def test_tool_choice_naming_a_tool_is_obeyed(oai) -> None:
+    done = oai().chat.completions.create(
+        model="m",
+        messages=MSG,
+        tools=[WEATHER, SEARCH],
+        tool_choice={"type": "function", "function": {"name": "search"}},
+    )
+    assert done.choices[0].message.tool_calls[0].function.name == "search"
+    plain = oai().chat.completions.create(
+        model="m", messages=MSG, tools=[WEATHER], tool_choice="none"
+    )
+    assert plain.choices[0].finish_reason == "stop"

@@ -72,8 +72,12 @@ class Backend(Protocol):
         self, scope: str, key: str, record: bytes, expires_at: float, now: float
     ) -> None: ...
 
-    async def sem_scan(self, scope: str, limit: int) -> list[tuple[str, bytes]]:
-        """Up to ``limit`` semantic records of a scope, most recent first where known."""
+    async def sem_keys(self, scope: str, limit: int) -> list[str]:
+        """Keys of up to ``limit`` semantic records of a scope, most recent first where known."""
+        ...
+
+    async def sem_get(self, scope: str, keys: list[str]) -> dict[str, bytes]:
+        """The records of those keys that still exist."""
         ...
 
     async def sem_drop(self, scope: str, key: str) -> None: ...

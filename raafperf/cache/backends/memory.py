@@ -60,16 +60,20 @@ class MemoryBackend:
         self._bytes += len(record)
         self._evict(keep=key)
 
-    async def sem_scan(self, scope: str, limit: int) -> list[tuple[str, bytes]]:
+    async def sem_keys(self, scope: str, limit: int) -> list[str]:
         records = self._semantic.get(scope)
         if not records:
             return []
-        out: list[tuple[str, bytes]] = []
+        out: list[str] = []
         for key in reversed(records):
-            out.append((key, records[key]))
+            out.append(key)
             if len(out) >= limit:
                 break
         return out
+
+    async def sem_get(self, scope: str, keys: list[str]) -> dict[str, bytes]:
+        records = self._semantic.get(scope) or {}
+        return {k: records[k] for k in keys if k in records}
 
     async def sem_drop(self, scope: str, key: str) -> None:
         if self._sem_owner.get(key) == scope:

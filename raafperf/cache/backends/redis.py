@@ -77,10 +77,15 @@ class RedisBackend:
             pipe.expire(hk, ttl, gt=True)
             await pipe.execute()
 
-    async def sem_scan(self, scope: str, limit: int) -> list[tuple[str, bytes]]:
-        records = await self._r.hgetall(self._sk(scope))
-        out = [(k.decode(), v) for k, v in records.items()]
-        return out[-limit:]
+    async def sem_keys(self, scope: str, limit: int) -> list[str]:
+        keys = await self._r.hkeys(self._sk(scope))
+        return [k.decode() for k in keys[-limit:]]
+
+    async def sem_get(self, scope: str, keys: list[str]) -> dict[str, bytes]:
+        if not keys:
+            return {}
+        values = await self._r.hmget(self._sk(scope), keys)
+        return {k: v for k, v in zip(keys, values, strict=True) if v is not None}
 
     async def sem_drop(self, scope: str, key: str) -> None:
         await self._r.hdel(self._sk(scope), key)

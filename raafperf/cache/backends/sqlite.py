@@ -129,12 +129,24 @@ class SqliteBackend:
         if cur.rowcount:
             self._grow(len(record))
 
-    async def sem_scan(self, scope: str, limit: int) -> list[tuple[str, bytes]]:
+    async def sem_keys(self, scope: str, limit: int) -> list[str]:
         rows = self._db.execute(
-            "SELECT key, record FROM semantic WHERE ns=? AND scope=? ORDER BY rowid DESC LIMIT ?",
+            "SELECT key FROM semantic WHERE ns=? AND scope=? ORDER BY rowid DESC LIMIT ?",
             (self.ns, scope, limit),
-        ).fetchall()
-        return [(k, bytes(r)) for k, r in rows]
+        )
+        return [k for (k,) in rows]
+
+    async def sem_get(self, scope: str, keys: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key, record FROM semantic WHERE ns=? AND scope=? AND key IN ({marks})",
+                (self.ns, scope, *chunk),
+            )
+            out.update((k, bytes(r)) for k, r in rows)
+        return out
 
     async def sem_drop(self, scope: str, key: str) -> None:
         self._db.execute(

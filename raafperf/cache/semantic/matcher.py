@@ -46,21 +46,6 @@ class Decision:
     near_misses: tuple[NearMiss, ...]
 
 
-def score(query_vec: Any, vectors: Sequence[bytes | memoryview]) -> Any:
-    """Cosine similarity of a unit query vector with stored unit float32 vectors; a vector
-    of another dimension (another embedder's) scores -1."""
-    import numpy as np
-
-    dim = query_vec.shape[0]
-    out = np.full(len(vectors), -1.0, dtype=np.float32)
-    idx = [i for i, v in enumerate(vectors) if len(v) == dim * 4]
-    if idx:
-        joined = b"".join(vectors[i] for i in idx)
-        matrix = np.frombuffer(joined, dtype=np.float32).reshape(len(idx), dim)
-        out[idx] = matrix @ query_vec
-    return out
-
-
 def choose(
     query: str,
     candidates: Sequence[Candidate],
