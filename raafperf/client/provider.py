@@ -120,7 +120,6 @@ class ProviderClient:
         ]
         if self._compress:
             common.append(("content-encoding", "gzip"))
-        self._common_headers = common
         host = [("host", self._chat_url.netloc.decode("ascii"))]
         # Built once: httpx copies a Headers object without normalising it again.
         self._stream_headers = httpx.Headers([*host, ("accept", "text/event-stream"), *common])

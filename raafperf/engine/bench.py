@@ -280,7 +280,7 @@ async def run_variants(
         for name, state in states.items():
             if state.stack is not None:
                 with contextlib.suppress(Exception):
-                    stats[name] = state.stack.stats()
+                    stats[name] = await state.stack.stats()
                 with contextlib.suppress(Exception):
                     await state.stack.aclose()
             stats.setdefault(name, {})["event_loop_lag_ms"] = loop_lag

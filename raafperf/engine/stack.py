@@ -29,11 +29,13 @@ class CallStack:
     agents: Any
     extra_stats: dict[str, Any] = field(default_factory=dict)
 
-    def stats(self) -> dict[str, Any]:
+    async def stats(self) -> dict[str, Any]:
+        astats = getattr(self.cache, "astats", None)
+        cache = await astats() if astats is not None else self.cache.stats()
         out: dict[str, Any] = {
             "pool": {name: client.stats() for name, client in self.clients.items()},
             "router": self.router.stats(),
-            "cache": self.cache.stats(),
+            "cache": cache,
             "agent_pool": self.agents.stats(),
         }
         out.update(self.extra_stats)

@@ -189,9 +189,17 @@ def _print_sections(console: Any, variants: dict[str, Any]) -> None:
                           f"${(per_request or 0):.6f} per request, "
                           f"${(cost.get('per_1k_requests_usd') or 0):.4f} per 1,000 requests")
         gc = v.get("gc")
-        if isinstance(gc, dict) and "collections" in gc:
-            console.print(f"{prefix}gc: collections {gc['collections']}, total pause "
-                          f"{_fmt(gc.get('total_pause_ms'), 2)} ms")
+        if isinstance(gc, dict) and isinstance(gc.get("collections"), dict):
+            c = gc["collections"]
+            pause = gc.get("pause_ms") or {}
+            during = gc.get("during_requests") or {}
+            console.print(
+                f"{prefix}gc ({gc.get('mode', 'default')}): {c.get('total', 0)} collections "
+                f"(gen0 {c.get('gen0', 0)}, gen1 {c.get('gen1', 0)}, gen2 {c.get('gen2', 0)}), "
+                f"pauses {_fmt(pause.get('total'), 2)} ms total, max {_fmt(pause.get('max'), 2)}"
+                f" ms; {_fmt((during.get('requests_affected_share') or 0) * 100, 1)}% of "
+                "requests overlapped a pause"
+            )
 
 
 def _print_router(console: Any, prefix: str, router: Any) -> None:

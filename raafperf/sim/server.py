@@ -227,17 +227,12 @@ class ProviderRuntime:
         keep_alive: bool = True,
     ) -> None:
         body = answer.body if body is None else body
-        conn.write(
-            response_head(
-                answer.status,
-                answer.headers,
-                content_length=len(answer.body),
-                keep_alive=keep_alive,
-            )
-            + body
+        data = response_head(
+            answer.status, answer.headers, content_length=len(answer.body), keep_alive=keep_alive
         )
+        out.headers_sent_ns = out.end_ns = perf_counter_ns()  # before write: see streaming
+        conn.write(data + body)
         out.status = answer.status
-        out.headers_sent_ns = out.end_ns = perf_counter_ns()
         out.completed = True
         if answer.status != 200:
             out.outcome = "error"

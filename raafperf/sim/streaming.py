@@ -70,8 +70,8 @@ class StreamSender:
             self._finish()
             return
         if self.offsets[0] > 0:
-            self.conn.write(self.pending)
             self.out.headers_sent_ns = perf_counter_ns()
+            self.conn.write(self.pending)
             self.pending = b""
             ticker().at(self.start_ns + self.offsets[0], self._step)
         else:
@@ -102,8 +102,11 @@ class StreamSender:
                 parts.append(LAST_CHUNK)
             elif j == stop and self.fault == "cut_stream":
                 parts.append(LAST_CHUNK)
-            conn.write(b"".join(parts))
+            data = b"".join(parts)
+            # Stamped as the bytes are handed over: on loopback the client may read them
+            # before write() returns, and a send must never look later than its receipt.
             now = perf_counter_ns()
+            conn.write(data)
             if self.pending:
                 self.out.headers_sent_ns = now
                 self.pending = b""
