@@ -21,6 +21,7 @@ import argparse
 import logging
 import math
 import os
+import statistics
 import sys
 import tempfile
 import textwrap
@@ -59,34 +60,42 @@ stream: true
 """
 
 
-def run_one(path: Path, out: Path, workers: int, ray: bool) -> dict[str, Any]:
+def run_one(path: Path, out: Path, workers: int, ray: bool, repeat: int) -> dict[str, Any]:
+    """Medians over ``repeat`` runs of one configuration."""
     from raafperf.engine.bench import BenchOptions, run_bench
     from raafperf.scenario.loader import load_scenario
 
-    outcome = run_bench(
-        load_scenario(path),
-        BenchOptions(run_dir=out, workers=workers, ray="local" if ray else None),
-    )
-    v = outcome.summary["variants"]["baseline"]
-    total = v["requests"]["total"]
-    cpu = v["client"]["cpu_s"] or float("nan")
-    return {
-        "mode": "ray actors" if ray else "processes",
-        "workers": workers,
-        "rps": v["throughput"]["requests_per_s"],
-        "cpu_s": cpu,
-        "per_cpu_s": total / cpu,
-        "p50_e2e_ms": v["latency_ms"]["e2e"]["p50"],
-        "errors": v["requests"]["errors"],
-        "lost": len(v["workers"]["lost"]) if "workers" in v else 0,
-    }
+    runs = []
+    for i in range(repeat):
+        outcome = run_bench(
+            load_scenario(path),
+            BenchOptions(run_dir=out / str(i), workers=workers, ray="local" if ray else None),
+        )
+        v = outcome.summary["variants"]["baseline"]
+        cpu = v["client"]["cpu_s"] or float("nan")
+        runs.append(
+            {
+                "rps": v["throughput"]["requests_per_s"],
+                "cpu_s": cpu,
+                "per_cpu_s": v["requests"]["total"] / cpu,
+                "p50_e2e_ms": v["latency_ms"]["e2e"]["p50"],
+                "errors": v["requests"]["errors"],
+            }
+        )
+    row: dict[str, Any] = {"mode": "ray actors" if ray else "processes", "workers": workers}
+    for key in runs[0]:
+        row[key] = statistics.median(r[key] for r in runs)
+    row["rps_low"] = min(r["rps"] for r in runs)
+    row["rps_high"] = max(r["rps"] for r in runs)
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration")
     parser.add_argument("--no-ray", action="store_true", help="local processes only")
     parser.add_argument("--target", type=float, default=10_000, help="target requests/s")
     parser.add_argument("--cores-per-node", type=int, default=16)
@@ -115,7 +124,7 @@ def main() -> None:
             print("ray is not installed: local processes only (pip install 'raafperf[ray]')")
     rows = []
     for w in args.workers:
-        rows.append(run_one(path, folder / f"p{w}", w, ray=False))
+        rows.append(run_one(path, folder / f"p{w}", w, ray=False, repeat=args.repeat))
     if ray_mod is not None:
         # One local instance for every Ray run (starting one takes ~10 s).
         ray_mod.init(
@@ -127,22 +136,24 @@ def main() -> None:
         )
         try:
             for w in args.workers:
-                rows.append(run_one(path, folder / f"r{w}", w, ray=True))
+                rows.append(run_one(path, folder / f"r{w}", w, ray=True, repeat=args.repeat))
         finally:
             ray_mod.shutdown()
 
     print(
         f"\nmachine: {os.cpu_count()} CPUs; closed loop, {args.concurrency} users, "
-        f"{args.requests} requests (+ warm-up), zero-latency simulator, 16 tokens streamed"
+        f"{args.requests} requests (+ warm-up), zero-latency simulator, 16 tokens streamed; "
+        f"medians of {args.repeat} runs"
     )
     print(
-        f"{'mode':<11} {'workers':>7} {'req/s':>8} {'gen CPU s':>9} {'req/CPU-s':>9} "
-        f"{'p50 E2E ms':>10} {'errors':>6}"
+        f"{'mode':<11} {'workers':>7} {'req/s':>8} {'min-max':>11} {'gen CPU s':>9} "
+        f"{'req/CPU-s':>9} {'p50 E2E ms':>10} {'errors':>6}"
     )
     for r in rows:
+        span = f"{r['rps_low']:.0f}-{r['rps_high']:.0f}"
         print(
-            f"{r['mode']:<11} {r['workers']:>7} {r['rps']:>8.0f} {r['cpu_s']:>9.2f} "
-            f"{r['per_cpu_s']:>9.0f} {r['p50_e2e_ms']:>10.2f} {r['errors']:>6}"
+            f"{r['mode']:<11} {r['workers']:>7} {r['rps']:>8.0f} {span:>11} {r['cpu_s']:>9.2f} "
+            f"{r['per_cpu_s']:>9.0f} {r['p50_e2e_ms']:>10.2f} {r['errors']:>6.0f}"
         )
     base = {r["mode"]: r["rps"] for r in rows if r["workers"] == min(args.workers)}
     for r in rows:

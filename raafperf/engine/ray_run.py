@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,22 +61,30 @@ def choose_actor_count(requested: int | None, cpus: int, loads: Iterable[Any]) -
 class RayRunner:
     """Runs variants on Ray actors, as ``run_in_workers`` runs them in local processes.
 
-    One Ray connection serves every ``run`` of a bench run (a local instance takes seconds to
-    start); ``close`` ends it. ``address``: None or "local" starts a local instance, else the
-    cluster to join ("auto", "HOST:6379", "ray://HOST:10001"). ``workers``: actors per run
-    (None: the scenario's ``load.workers``, else the cluster's free CPUs, capped).
+    It connects when made — before the simulators start, so a local instance's start-up
+    (seconds) does not eat into a simulator's timed fault windows — and one connection
+    serves every ``run`` of a bench run; ``close`` ends it. ``address``: None or "local"
+    starts a local instance, else the cluster to join ("auto", "HOST:6379",
+    "ray://HOST:10001"). ``workers``: actors per run (None: the scenarios' ``load.workers``,
+    else the cluster's free CPUs, capped). ``variants``: the scenarios to be run.
     ``cluster`` describes the cluster and every actor, filled as the run goes, so it
     describes even a run that failed; ``actors``: how many the last run had.
     """
 
-    def __init__(self, address: str | None, workers: int | None = None) -> None:
+    def __init__(
+        self, address: str | None, workers: int | None, variants: Mapping[str, Any]
+    ) -> None:
         self.ray = require_ray()
         self.address = address
-        self.workers = workers
+        self.workers = workers or next(
+            (sc.load.workers for sc in variants.values() if sc.load.workers), None
+        )
         self.cluster: dict[str, Any] = {}
         self.actors = 0
         self._started = False
         self._local = False
+        self._simulated = _simulated(variants.values())
+        self._connect()
 
     def run(
         self,
@@ -93,19 +101,16 @@ class RayRunner:
         interrupted. A failed actor is named in ``stats[v]["workers"]["lost"]``; RunFailed
         when every actor failed before sending a row."""
         ray = self.ray
-        requested = self.workers or next(
-            (s.scenario.load.workers for s in states.values() if s.scenario.load.workers), None
-        )
-        self._connect(requested, states)
+        self._connect()
         tag = f"raafperf-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         handles: list[Any] = []
         pg = None
         try:
             free_cpus = int(ray.available_resources().get("CPU", 0))
             # On a local instance the simulator shares this machine's CPUs with the actors.
-            spare = 1 if self._local and _simulated(states) else 0
+            spare = 1 if self._local and self._simulated else 0
             n = choose_actor_count(
-                requested, free_cpus - spare, [s.scenario.load for s in states.values()]
+                self.workers, free_cpus - spare, [s.scenario.load for s in states.values()]
             )
             self.actors = n
             self.cluster.update(_describe_nodes(ray))
@@ -178,10 +183,10 @@ class RayRunner:
             with contextlib.suppress(Exception):
                 self.ray.shutdown()
 
-    def _connect(self, requested: int | None, states: dict[str, Any]) -> None:
+    def _connect(self) -> None:
         ray = self.ray
         if not ray.is_initialized():
-            _connect(ray, self.address, requested, states)
+            _connect(ray, self.address, self.workers, self._simulated)
             self._started = True
             self._local = self.address in (None, "", LOCAL)
         if not self.cluster:
@@ -196,18 +201,18 @@ class RayRunner:
             )
 
 
-def _simulated(states: dict[str, Any]) -> bool:
-    return any(p.kind == "simulated" for s in states.values() for p in s.scenario.providers)
+def _simulated(scenarios: Iterable[Any]) -> bool:
+    return any(p.kind == "simulated" for sc in scenarios for p in sc.providers)
 
 
-def _connect(ray: Any, address: str | None, requested: int | None, states: dict[str, Any]) -> None:
+def _connect(ray: Any, address: str | None, requested: int | None, simulated: bool) -> None:
     """Start a local instance (enough CPUs for the actors asked for) or join a cluster."""
     import logging
 
     common = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
     if address in (None, "", LOCAL):
         cpus = os.cpu_count() or 1
-        wanted = requested or max(1, cpus - (1 if _simulated(states) else 0))
+        wanted = requested or max(1, cpus - (1 if simulated else 0))
         ray.init(address=LOCAL, num_cpus=max(wanted, cpus), **common)
         return
     try:

@@ -35,14 +35,19 @@ class FaultPlan:
     ) -> None:
         self._rules = [_Rule(f, derive_seed(seed, "fault", i)) for i, f in enumerate(faults)]
         self._clock = clock
-        self._start = clock()
+        # Windows count from the provider's first request, not from start-up: "an outage
+        # from 10 s to 20 s" then means 10 s into the traffic, however long start-up took.
+        self._start: float | None = None
 
     def __bool__(self) -> bool:
         return bool(self._rules)
 
     def select(self, endpoint: Endpoint) -> FaultSpec | None:
         chosen: FaultSpec | None = None
-        elapsed = self._clock() - self._start
+        now = self._clock()
+        if self._start is None:
+            self._start = now
+        elapsed = now - self._start
         for rule in self._rules:
             spec = rule.spec
             if spec.endpoints is not None and endpoint not in spec.endpoints:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import FakeClock
+from cache_testkit import FakeClock
 
 from raafperf.cache.backends import Selector, open_backend, pack_semantic, unpack_semantic
 from raafperf.cache.config import CacheConfig

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from conftest import CountingCaller, FakeClock, make_request
+from cache_testkit import CountingCaller, FakeClock, make_request
 
 from raafperf.agents.config import AgentConfig, ToolConfig
 from raafperf.cache import build_cache_layer

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from conftest import CountingCaller, make_request
+from cache_testkit import CountingCaller, make_request
 from typer.testing import CliRunner
 
 from raafperf.cache import build_cache_layer

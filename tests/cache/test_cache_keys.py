@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import make_request
+from cache_testkit import make_request
 
 from raafperf.cache.keys import canonical_model, last_user_text, request_key, semantic_scope
 from raafperf.client.types import ChatRequest

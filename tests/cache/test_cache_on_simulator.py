@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeClock, make_request
+from cache_testkit import FakeClock, make_request
 
 from raafperf.cache import build_cache_layer
 from raafperf.cache.config import CacheConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeClock, make_request
+from cache_testkit import FakeClock, make_request
 from pydantic import ValidationError
 
 from raafperf.agents.config import AgentConfig, ToolConfig

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CountingCaller, FakeClock, make_request
+from cache_testkit import CountingCaller, FakeClock, make_request
 
 from raafperf.cache import build_cache_layer
 from raafperf.cache.config import CacheConfig
