@@ -66,10 +66,22 @@ def _register_all() -> None:
 _register_all()
 
 
+def _bare_ray(args: list[str]) -> list[str]:
+    """``--ray`` may stand alone (a local Ray instance); typer has no optional values."""
+    out = list(args)
+    if "--ray" in out:
+        i = out.index("--ray")
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        if nxt is None or nxt.startswith("-") or nxt.endswith((".yaml", ".yml")):
+            out.insert(i + 1, "local")
+    return out
+
+
 def main() -> None:
     import os
     import sys
 
+    sys.argv[1:] = _bare_ray(sys.argv[1:])
     try:
         app()
     except Exception as exc:

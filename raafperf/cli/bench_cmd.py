@@ -37,6 +37,10 @@ def bench(
     prices: Path = typer.Option(None, "--prices", help="Price table overriding the shipped one."),
     ground_truth: bool = typer.Option(False, "--ground-truth", help="Save the simulator's "
                                       "ground-truth log in the run folder."),
+    ray: str = typer.Option(None, "--ray", metavar="[ADDRESS]", help="Run the load on Ray "
+                            "actors (one per --workers): alone or 'local', on a local Ray "
+                            "instance; with an address (auto, HOST:6379), on that cluster. "
+                            "Needs pip install 'raafperf[ray]'."),
     baseline: str = typer.Option(None, "--baseline", help="Compare with this saved run "
                                  "(a folder, its summary.json, or 'latest')."),
     prometheus: int = typer.Option(None, "--prometheus", min=0, max=65535, metavar="PORT",
@@ -49,6 +53,10 @@ def bench(
     from raafperf.render.summary_table import print_summary
     from raafperf.scenario.loader import load_scenario
 
+    if ray is not None:
+        from raafperf.engine.ray_run import require_ray
+
+        require_ray()
     loaded = load_scenario(scenario, profile=profile)
     loaded = apply_cli_overrides(loaded, requests=requests, duration=duration,
                                  concurrency=concurrency, rate=rate, workers=workers)
@@ -56,7 +64,7 @@ def bench(
         from raafperf.errors import UsageError
 
         raise UsageError(f"--prices: no such file: {prices}")
-    options = BenchOptions(out_root=out, variant=variant, rounds=rounds, prices=prices,
+    options = BenchOptions(out_root=out, ray=ray, variant=variant, rounds=rounds, prices=prices,
                            ground_truth=ground_truth, workers=workers)
     if prometheus is not None:
         from raafperf.monitor import PrometheusExporter
@@ -88,6 +96,10 @@ def bench(
         sys.stdout.write(json.dumps(_json_view(outcome), indent=2) + "\n")
     else:
         print_summary(outcome.summary, outcome.run_dir)
+    from raafperf.engine.merge import loss_lines
+
+    for line in loss_lines(outcome.summary):
+        typer.echo(f"raafperf: warning: {line}", err=True)
     if outcome.budget_error:
         typer.echo(f"raafperf: {outcome.budget_error} ({outcome.run_dir})", err=True)
         raise typer.Exit(1)

@@ -17,6 +17,7 @@ class CallTrace:
     __slots__ = (
         "connect_ns",
         "connect_start",
+        "head_ns",
         "new_connection",
         "pool_wait_ns",
         "queued",
@@ -36,8 +37,17 @@ class CallTrace:
         self.wait_start = 0
         self.pool_wait_ns = 0
         self.queued = False
+        self.head_ns = 0
+        """When the request head was handed to the connection (aiohttp keeps it back to send
+        it with the body)."""
         self.sent_ns = 0
-        """When the request head started out on a connection: the end of connection_wait."""
+        """When the request (head and body) was handed to the socket."""
+
+    @property
+    def out_ns(self) -> int:
+        """When the request went out: ``sent_ns``, or ``head_ns`` for a request without a
+        body; 0 when it never did."""
+        return self.sent_ns or self.head_ns
 
     # aiohttp transport hooks
     def pool_wait_started(self) -> None:
@@ -56,8 +66,11 @@ class CallTrace:
         self.connect_ns += perf_counter_ns() - self.connect_start
 
     def headers_sent(self) -> None:
-        if not self.sent_ns:
-            self.sent_ns = perf_counter_ns()
+        if not self.head_ns:
+            self.head_ns = perf_counter_ns()
+
+    def body_sent(self) -> None:
+        self.sent_ns = perf_counter_ns()
 
     # httpcore's trace extension
     async def __call__(self, name: str, info: dict[str, Any]) -> None:
@@ -65,12 +78,16 @@ class CallTrace:
         if name[-8:] == ".started":
             step = name[:-8]
             if step.endswith("send_request_headers"):
-                if not self.sent_ns:
-                    self.sent_ns = perf_counter_ns()
+                if not self.head_ns:
+                    self.head_ns = perf_counter_ns()
             elif step == "connection.connect_tcp":
                 self.connect_started()
             elif step == "connection.start_tls":
                 self.tls_start = perf_counter_ns()
+        elif name.endswith(".send_request_body.complete"):
+            # httpcore has written the body to its stream (the head went before it).
+            if not self.sent_ns:
+                self.sent_ns = perf_counter_ns()
         elif name == "connection.connect_tcp.complete":
             self.connect_ended()
         elif name == "connection.start_tls.complete":

@@ -166,11 +166,14 @@ class ProviderClient:
         decider.start_call()
         attempt = 1
         first_start = 0
+        first_sent: int | None = None
+        first_wait = 0
         errors: list[str] = []
         while True:
             result, retry_after = await self._attempt(request, headers, body)
             if attempt == 1:
                 first_start = result.start_ns
+                first_sent, first_wait = result.sent_ns, result.send_wait_ns
             if result.ok:
                 break
             kind = result.error_kind or ek.INTERNAL
@@ -193,6 +196,7 @@ class ProviderClient:
             result.attempt_errors = errors
             result.stages_ns["retries"] = result.start_ns - first_start
             result.start_ns = first_start
+            result.sent_ns, result.send_wait_ns = first_sent, first_wait
         return result
 
     @staticmethod
@@ -285,11 +289,15 @@ class ProviderClient:
             end = perf_counter_ns()
             result.end_ns = end
             waited = 0
-            if busy >= self.config.max_connections and trace.sent_ns:
-                waited = trace.sent_ns - start - trace.connect_ns - trace.tls_ns
+            if busy >= self.config.max_connections and trace.head_ns:
+                # httpcore says nothing of its pool queue: what preceded the head, less the
+                # connect, was the wait.
+                waited = max(trace.head_ns - start - trace.connect_ns - trace.tls_ns, 0)
             pool.end(trace, waited_ns=waited)
-        sent = trace.sent_ns
+        sent = trace.out_ns
         if sent:
+            result.sent_ns = sent
+            result.send_wait_ns = (trace.pool_wait_ns or waited) + trace.connect_ns + trace.tls_ns
             result.stages_ns = {
                 "connection_wait": sent - start,
                 "network": end - sent - parse_ns,

@@ -61,8 +61,19 @@ class CallResult:
     start_ns: int
     end_ns: int
     first_token_ns: int | None = None
+    """When the first content chunk was taken off the connection (see ``token_ns``)."""
     token_ns: list[int] = field(default_factory=list)
-    """Arrival time of each content chunk (text or tool-call arguments)."""
+    """Arrival time of each content chunk (text or tool-call arguments): stamped as the
+    client takes the bytes from the connection's buffer, before anything else is awaited."""
+    sent_ns: int | None = None
+    """When the request (head and body) of the first attempt was handed to the socket; None
+    when no request went out (a cache hit, a failure before sending). From ``start_ns`` to
+    here is the client's own time (the call stack's CPU, event-loop queueing) plus
+    ``send_wait_ns``."""
+    send_wait_ns: int = 0
+    """The part of ``sent_ns - start_ns`` spent waiting on what a scenario models, not on the
+    client itself: a free connection in the pool, a TCP connect and TLS handshake, the
+    router's rate-limit waits before the first attempt."""
     text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None

@@ -50,6 +50,9 @@ class BenchOptions:
     monitor: Any = None
     """A live exporter (Prometheus) fed every request and the layers' state."""
     on_progress: Callable[[dict[str, Any]], None] | None = None
+    ray: str | None = None
+    """Run the load on Ray actors: "local" starts a Ray instance here, else a cluster's
+    address ("auto", "HOST:6379"); ``workers`` is then the number of actors."""
 
 
 @dataclass
@@ -107,12 +110,19 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
     from raafperf.record.store import new_run_dir, write_summary
 
     variants = select_variants(loaded, options.variant)
+    ray_runner = None
+    if options.ray is not None:
+        from raafperf.engine.ray_run import RayRunner
+
+        # Connects now, before any simulator starts (a local instance takes seconds).
+        ray_runner = RayRunner(options.ray, options.workers, variants)
     workers = options.workers or default_workers(variants)
     run_dir = options.run_dir or new_run_dir(options.out_root, loaded.scenario.name)
     started_at = dt.datetime.now(dt.UTC)
     t0_ns = time.perf_counter_ns()
     recorder = Recorder(t0_ns, cost_fn=cost_function(loaded, variants, options.prices),
-                        spill=Spill(run_dir / "parts") if workers == 1 else None,
+                        spill=Spill(run_dir / "parts") if workers == 1 and ray_runner is None
+                        else None,
                         on_request=options.monitor.on_request if options.monitor else None)
     states = {
         name: VariantState(name, sc, build_query_pool(loaded, sc)) for name, sc in variants.items()
@@ -140,7 +150,10 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
             gt = gt_dir / group[0] if gt_dir is not None and windowed else gt_dir
             with SimulatorSet({n: variants[n] for n in group}, seed=loaded.scenario.load.seed,
                               ground_truth_dir=gt) as eps:
-                if workers > 1:
+                if ray_runner is not None:
+                    interrupted = ray_runner.run(loaded, part, eps, rounds, recorder, stats,
+                                                 options=options)
+                elif workers > 1:
                     from raafperf.engine.workers import run_in_workers
 
                     interrupted = run_in_workers(loaded, part, eps, rounds, recorder, stats,
@@ -153,12 +166,17 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
                                      prices=prices_path(loaded, options.prices))
                     )
     finally:
+        if ray_runner is not None:
+            ray_runner.close()
+            workers = ray_runner.actors or workers
         # Samples first: whatever happens while summarising, nothing measured is lost.
         save_samples(run_dir, recorder)
         summary = build_summary(
             loaded, states, stats, recorder, run_dir=run_dir, started_at=started_at,
             interrupted=interrupted, rounds=rounds, workers=workers,
         )
+        if ray_runner is not None:
+            summary["cluster"] = ray_runner.cluster
         write_summary(run_dir, summary)
     try:
         from raafperf.history import index_run

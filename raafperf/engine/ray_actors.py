@@ -102,7 +102,6 @@ class Coordinator:
             "done": sum(v[0] for v in values),
             "errors": sum(v[1] for v in values),
             "in_flight": sum(v[2] for v in values),
-            "chunks": {w: len(c) for w, c in self._chunks.items()},
         }
 
     async def take_all(self) -> dict[int, list[Chunk]]:

@@ -215,11 +215,33 @@ def _connect(ray: Any, address: str | None, requested: int | None, simulated: bo
         wanted = requested or max(1, cpus - (1 if simulated else 0))
         ray.init(address=LOCAL, num_cpus=max(wanted, cpus), **common)
         return
+    _check_answers(address)
     try:
         ray.init(address=address, **common)
     except Exception as exc:  # a wrong address: say which, in one line
         raise UsageError(
             f"--ray {address}: cannot join the Ray cluster ({_first_line(exc)})"
+        ) from None
+
+
+def _check_answers(address: str) -> None:
+    """A HOST:PORT where nothing listens makes ray.init retry for minutes: fail at once."""
+    import socket
+
+    target = urlsplit(address if "://" in address else f"//{address}")
+    try:
+        host, port = target.hostname, target.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        return  # "auto", or a form Ray resolves itself
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"--ray {address}: nothing answers there ({exc.strerror or exc}); start the head "
+            "node with 'ray start --head' and give its address"
         ) from None
 
 

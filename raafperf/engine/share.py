@@ -9,6 +9,7 @@ last few seconds, and a final result with the layers' statistics.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -70,8 +71,6 @@ class WorkerShare:
         self._stop_early = True
         loop, stop = self._loop, self._stop
         if loop is not None and stop is not None:
-            import contextlib
-
             with contextlib.suppress(RuntimeError):  # the loop has closed: the run is over
                 loop.call_soon_threadsafe(stop.set)
 
@@ -121,7 +120,7 @@ class WorkerShare:
                 report(state)
                 if time.monotonic() - self._last_flush >= self.flush_s:
                     chunk = self.take_chunk()
-                    if len(chunk.requests):
+                    if len(chunk.requests) or chunk.segments:
                         send(chunk)
 
             return await run_variants(
@@ -140,13 +139,14 @@ class WorkerShare:
 
         try:
             result.interrupted = run_loop(main())
-            self._loop = None
         except KeyboardInterrupt:
             result.interrupted = True
             result.error = "stopped by a second Ctrl-C"
         except BaseException as exc:  # report the failure with whatever was recorded
             traceback.print_exc(limit=8)
             result.error = f"{exc.__class__.__name__}: {exc}"[:300]
+        finally:
+            self._loop = None
         final = self.take_chunk()
         result.requests = final.requests
         result.calls = final.calls

@@ -92,6 +92,9 @@ class SimulatorProcess:
                 stderr=self._stderr,
                 text=True,
                 env=env,
+                # Its own session: the terminal's Ctrl-C goes to raafperf, which then stops
+                # the simulator after the load has stopped (it also stops when stdin closes).
+                start_new_session=True,
             )
         except OSError as exc:
             self._cleanup()

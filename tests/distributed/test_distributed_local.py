@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from conftest import QUICKSTART
+from distributed_testkit import QUICKSTART
 from distributed_helpers import only_hits
 
 from raafperf.engine.bench import BenchOptions, run_bench

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import QUICKSTART
+from distributed_testkit import QUICKSTART
 from distributed_helpers import only_hits
 
 from raafperf.engine.bench import BenchOptions, run_bench
