@@ -47,8 +47,9 @@ def calibrate(
     if json_out:
         typer.echo(json.dumps(result, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from raafperf.render.console import make_console
 
     table = Table(title=f"raafperf calibrate · {result['machine']['cpu_count']} cores · "
                   f"{result['workers']} worker(s) · {tokens} tokens · "
@@ -60,6 +61,6 @@ def calibrate(
         table.add_row(str(s["concurrency"]), f"{s['requests_per_s']:,.0f}",
                       f"{s['tokens_per_s']:,.0f}", f"{s['cpu_share']:.0%}",
                       f"{s['loop_lag_p99_ms']:.1f}", f"{s['ttft_p50_ms']:.1f}")
-    Console().print(table)
+    make_console().print(table)
     typer.echo(f"ceiling: {result['ceiling_rps']:,.0f} requests/s at concurrency "
                f"{result['ceiling_concurrency']}; beyond it the generator is the limit.")

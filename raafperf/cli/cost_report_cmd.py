@@ -143,10 +143,11 @@ def _pct(value: float | None) -> str:
 
 
 def _render(report: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from raafperf.render.console import make_console
+
+    console = make_console()
     for vc in report["runs"]:
         cost = vc["cost"]
         title = f"{vc['run']} · {vc['variant']} · {cost['requests']:,} requests"

@@ -92,6 +92,7 @@ def profile(
     from raafperf.engine.overrides import apply_cli_overrides
     from raafperf.errors import UsageError
     from raafperf.profiling.session import ProfileOptions, run_profile
+    from raafperf.render.console import make_console
     from raafperf.scenario.loader import load_scenario
 
     if not cpu and not memory:
@@ -123,7 +124,7 @@ def profile(
         on_pass=lambda kind: err.print(f"raafperf: {kind} pass…", style="dim"),
     )
     result = run_profile(loaded, options)
-    _print(Console(), result, top)
+    _print(make_console(), result, top)
 
 
 def _print(console: Any, result: Any, top: int) -> None:

@@ -22,13 +22,10 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 def print_summary(summary: dict[str, Any], run_dir: Path | None = None,
                   console: Any = None) -> None:
-    from rich.console import Console
-
     if console is None:
-        console = Console()
-        if not console.is_terminal:
-            # Piped output has no width of its own: keep the tables whole rather than 80 wide.
-            console = Console(width=max(console.width, 132))
+        from raafperf.render.console import make_console
+
+        console = make_console()
     variants = summary["variants"]
     title = f"raafperf · {summary['scenario']['name']}"
     if summary.get("interrupted"):

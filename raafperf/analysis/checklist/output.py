@@ -19,14 +19,13 @@ def counts(items: Iterable[AuditItem]) -> dict[str, int]:
 
 def print_audit(items: list[AuditItem], console: Any = None) -> None:
     """The audit as a table grouped by checklist section, then one line of counts."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from raafperf.render.console import make_console
+
     if console is None:
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=max(console.width, 132))
+        console = make_console()
     table = Table(title="performance checklist", title_justify="left")
     table.add_column("section")
     table.add_column("item")
