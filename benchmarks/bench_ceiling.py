@@ -41,8 +41,9 @@ async def bare_client(base_url: str, requests: int, concurrency: int, stream: bo
             nonlocal remaining
             while remaining > 0:
                 remaining -= 1
-                async with session.post(f"{base_url}/v1/chat/completions", data=payload,
-                                        headers=headers) as resp:
+                async with session.post(
+                    f"{base_url}/v1/chat/completions", data=payload, headers=headers
+                ) as resp:
                     if stream:
                         async for line in resp.content:
                             if line.startswith(b"data: ") and line[6:].strip() != b"[DONE]":
@@ -55,13 +56,15 @@ async def bare_client(base_url: str, requests: int, concurrency: int, stream: bo
         return requests / (time.perf_counter() - start)
 
 
-def raafperf_rps(tmp: Path, requests: int, concurrency: int, tokens: int, stream: bool,
-                 workers: int) -> tuple[float, dict]:
+def raafperf_rps(
+    tmp: Path, requests: int, concurrency: int, tokens: int, stream: bool, workers: int
+) -> tuple[float, dict]:
     from raafperf.engine.bench import BenchOptions, run_bench
     from raafperf.scenario.loader import load_scenario
 
     path = tmp / f"zero-{workers}-{stream}.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         name: zero
         providers:
           - name: sim
@@ -72,7 +75,8 @@ def raafperf_rps(tmp: Path, requests: int, concurrency: int, tokens: int, stream
         queries: [{{agent: a, texts: ["go"]}}]
         load: {{mode: closed, concurrency: {concurrency}, requests: {requests}, warmup: 200}}
         stream: {str(stream).lower()}
-        """))
+        """)
+    )
     outcome = run_bench(load_scenario(path), BenchOptions(out_root=tmp, workers=workers))
     v = outcome.summary["variants"]["baseline"]
     return v["throughput"]["requests_per_s"], v["generator"]
@@ -92,27 +96,36 @@ def main() -> None:
 
     cfg = SimulatorConfig(latency=LatencyModel(ttft_ms=0, itl_ms=0, output_tokens=args.tokens))
     workers_n = max(2, (os.cpu_count() or 2) - 1)
-    print(f"machine: {os.cpu_count()} cores; zero-latency mock, {args.tokens} output tokens, "
-          f"concurrency {args.concurrency}, {args.requests} requests per measurement")
+    print(
+        f"machine: {os.cpu_count()} cores; zero-latency mock, {args.tokens} output tokens, "
+        f"concurrency {args.concurrency}, {args.requests} requests per measurement"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for stream in (True, False):
-            with SimulatorProcess([SimulatedProviderSpec(name="sim", models=[], config=cfg)]) as sim:
+            with SimulatorProcess(
+                [SimulatedProviderSpec(name="sim", models=[], config=cfg)]
+            ) as sim:
                 base = sim.endpoints["sim"].base_url
                 uvloop.run(bare_client(base, 500, args.concurrency, stream))  # warm-up
                 bare = uvloop.run(bare_client(base, args.requests, args.concurrency, stream))
             one, gen1 = raafperf_rps(tmp, args.requests, args.concurrency, args.tokens, stream, 1)
-            many, _ = raafperf_rps(tmp, args.requests, args.concurrency, args.tokens, stream,
-                                   workers_n)
+            many, _ = raafperf_rps(
+                tmp, args.requests, args.concurrency, args.tokens, stream, workers_n
+            )
             rows.append((stream, bare, one, many, gen1))
-    print(f"{'mode':<14}{'bare aiohttp':>14}{'raafperf 1w':>14}{f'raafperf {workers_n}w':>14}"
-          f"{'1w/bare':>10}{'best/bare':>11}{'best/vLLM':>11}")
+    print(
+        f"{'mode':<14}{'bare aiohttp':>14}{'raafperf 1w':>14}{f'raafperf {workers_n}w':>14}"
+        f"{'1w/bare':>10}{'best/bare':>11}{'best/vLLM':>11}"
+    )
     for stream, bare, one, many, _gen in rows:
         best = max(one, many)
-        print(f"{'streaming' if stream else 'non-streaming':<14}{bare:>14.0f}{one:>14.0f}"
-              f"{many:>14.0f}{one / bare:>10.2f}{best / bare:>11.2f}"
-              f"{best / VLLM_REFERENCE_RPS:>11.2f}")
+        print(
+            f"{'streaming' if stream else 'non-streaming':<14}{bare:>14.0f}{one:>14.0f}"
+            f"{many:>14.0f}{one / bare:>10.2f}{best / bare:>11.2f}"
+            f"{best / VLLM_REFERENCE_RPS:>11.2f}"
+        )
     print("vLLM reference: 373 req/s streaming at c32 (FIELD-NOTES, same kind of machine).")
     sys.stdout.flush()
 

@@ -1,6 +1,6 @@
 """Start-up: `raafperf --help`, and the time until the quickstart prints its first result.
 
-    python benchmarks/bench_startup.py [--repeats 5]
+python benchmarks/bench_startup.py [--repeats 5]
 """
 
 from __future__ import annotations
@@ -27,13 +27,18 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([*exe, "--help"], capture_output=True, check=True)
         times.append(time.perf_counter() - start)
-    print(f"raafperf --help: median {statistics.median(times) * 1000:.0f} ms, "
-          f"min {min(times) * 1000:.0f} ms over {args.repeats} runs")
+    print(
+        f"raafperf --help: median {statistics.median(times) * 1000:.0f} ms, "
+        f"min {min(times) * 1000:.0f} ms over {args.repeats} runs"
+    )
     with tempfile.TemporaryDirectory() as d:
         start = time.perf_counter()
         proc = subprocess.run(
             [*exe, "bench", str(ROOT / "scenarios" / "quickstart.yaml"), "--out", d],
-            capture_output=True, text=True, env={**os.environ, "COLUMNS": "140"}, check=False,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "140"},
+            check=False,
         )
         total = time.perf_counter() - start
     print(f"quickstart: summary printed after {total:.1f} s (exit {proc.returncode})")

@@ -43,7 +43,11 @@ class ScenarioError(RaafperfError):
     exit_code = 2
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None,
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
         field: str | None = None,
     ) -> None:
         where = ""

@@ -11,8 +11,14 @@ from raafperf.analysis.stats import describe
 
 
 def summarize_variant(
-    requests: Any, calls: Any, *, wall_s: float, cpu_s: float, target_concurrency: Any,
-    slo: dict[str, float | None], thresholds: dict[str, float],
+    requests: Any,
+    calls: Any,
+    *,
+    wall_s: float,
+    cpu_s: float,
+    target_concurrency: Any,
+    slo: dict[str, float | None],
+    thresholds: dict[str, float],
 ) -> dict[str, Any]:
     """``requests``/``calls``: this variant's rows (pandas DataFrames) incl. warm-up."""
     import numpy as np
@@ -25,17 +31,26 @@ def summarize_variant(
     mcalls = calls[(calls["kind"] == "model") & calls["request_idx"].isin(measured_ids)]
 
     duration_s = _measured_duration_s(measured)
-    itl = np.concatenate([np.asarray(v, dtype=float) for v in mcalls["itl_ms"]]) if len(
-        mcalls) else np.array([])
+    itl = (
+        np.concatenate([np.asarray(v, dtype=float) for v in mcalls["itl_ms"]])
+        if len(mcalls)
+        else np.array([])
+    )
     # Busy time over wall time: the mean number of requests in flight while measuring.
-    achieved = float((measured["end_ns"] - measured["start_ns"]).sum() / 1e9 / duration_s) if (
-        duration_s > 0) else 0.0
+    achieved = (
+        float((measured["end_ns"] - measured["start_ns"]).sum() / 1e9 / duration_s)
+        if (duration_s > 0)
+        else 0.0
+    )
 
     good = _meets_slo(ok, slo)
     out_tokens = int(ok["output_tokens"].sum())
     summary: dict[str, Any] = {
         "requests": {
-            "total": len(requests), "measured": n, "ok": len(ok), "errors": errors,
+            "total": len(requests),
+            "measured": n,
+            "ok": len(ok),
+            "errors": errors,
             "warmup": int((requests["phase"] == "warmup").sum()),
         },
         "duration_s": duration_s,
@@ -49,8 +64,10 @@ def summarize_variant(
         "concurrency": {"target": target_concurrency, "achieved": achieved},
         "errors": {
             "rate": errors / n if n else 0.0,
-            "by_kind": {str(k): int(v) for k, v in
-                        measured.loc[~measured["ok"], "error_kind"].value_counts().items()},
+            "by_kind": {
+                str(k): int(v)
+                for k, v in measured.loc[~measured["ok"], "error_kind"].value_counts().items()
+            },
         },
         "latency_ms": {
             "ttft": describe(ok["ttft_ms"].to_numpy()),

@@ -46,8 +46,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """raafperf command line."""
 
@@ -88,6 +89,9 @@ def main() -> None:
         # A bug in raafperf: one line for the user, the traceback on request.
         if os.environ.get("RAAFPERF_DEBUG"):
             raise
-        print(f"raafperf: internal error: {exc.__class__.__name__}: {exc} "
-              "(set RAAFPERF_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(
+            f"raafperf: internal error: {exc.__class__.__name__}: {exc} "
+            "(set RAAFPERF_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         raise SystemExit(3) from None

@@ -35,6 +35,7 @@ def check(
         return
     items = audit(loaded)
     print_audit(items)
-    if any(i.status == "fail" for i in items) or (strict and any(
-            i.status == "warn" for i in items)):
+    if any(i.status == "fail" for i in items) or (
+        strict and any(i.status == "warn" for i in items)
+    ):
         raise typer.Exit(1)

@@ -17,8 +17,9 @@ def register(app: typer.Typer) -> None:
 @report_errors
 def report(
     run: Path = typer.Argument(..., help="A run folder or its summary.json."),
-    fmt: str = typer.Option("table", "--format", "-f",
-                            help="table, json, markdown, junit or html."),
+    fmt: str = typer.Option(
+        "table", "--format", "-f", help="table, json, markdown, junit or html."
+    ),
     output: Path = typer.Option(None, "--output", "-o", help="Write to this file."),
 ) -> None:
     """Print a saved run's summary (or write it as Markdown, JUnit XML or HTML)."""

@@ -9,10 +9,10 @@ Failures are raised as httpx exceptions, as httpx's own transport would raise th
 caller has one exception vocabulary. Connection events reach a per-request trace object
 (see :mod:`raafperf.client.pool_stats`) through aiohttp's public ``TraceConfig``.
 
-The request goes out at once (see :class:`_PromptRequest`): aiohttp writes the body from a
-task of its own, which on Python 3.11 waits for a trip through the event loop's ready queue
-(6-18 ms behind 100 streams' chunk callbacks, measured here), and uvloop holds small writes
-until the end of the loop iteration. Both delays were charged to the provider's TTFT.
+The request goes out at once (see :class:`_PromptRequest`): aiohttp writes the head and
+body from a task of its own, which on Python 3.11 waits for a trip through the event loop's
+ready queue (p50 6-9 ms, p90 17-18 ms behind 100 streams' chunk callbacks, measured here), all
+of it charged to the provider's TTFT.
 """
 
 from __future__ import annotations
@@ -178,20 +178,14 @@ class _PromptRequest(aiohttp.ClientRequest):
 
     ``write_bytes`` (whose coroutine aiohttp runs as a task) is started here, in the caller's
     step, as aiohttp itself does on Python >= 3.12; only what is left after its first
-    suspension (a full socket buffer, a 100-continue) runs as the task. The connection's
-    transport is also told to write at once rather than at the end of the loop iteration.
+    suspension (a full socket buffer, a 100-continue) runs as the task. Both asyncio's and
+    uvloop's transports then try the socket at once (uvloop >= 0.15 queues a write only
+    behind unsent data).
     """
 
     def write_bytes(self, writer: Any, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        transport = conn.transport
-        if transport is not None and transport.get_write_buffer_limits()[1]:
-            # A zero high-water mark puts uvloop on its write-now path; a write the kernel
-            # cannot take whole still pauses the protocol, so aiohttp's drain still works.
-            transport.set_write_buffer_limits(high=0)
         coro = super().write_bytes(writer, conn, *args, **kwargs)
-        if not _EAGER_BODY:
-            return coro
-        return _start_now(coro)
+        return _start_now(coro) if _EAGER_BODY else coro
 
 
 def _start_now(coro: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None]:
@@ -200,7 +194,7 @@ def _start_now(coro: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None]:
         yielded = coro.send(None)
     except StopIteration:
         return _finished()
-    except BaseException as exc:  # noqa: BLE001 - handed on to whoever awaits the task
+    except BaseException as exc:  # handed on to whoever awaits the task
         return _failed(exc)
     return _resume(coro, yielded)
 
@@ -222,13 +216,16 @@ async def _resume(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
             if yielded is None:
                 await asyncio.sleep(0)
             else:
+                # Taken over from the coroutine, as a task would: a future still marked
+                # blocking refuses a second await.
+                yielded._asyncio_future_blocking = False
                 await yielded
         except asyncio.CancelledError as exc:
             # Cancelled while waiting on the coroutine's own future: that future is cancelled
             # too, and the coroutine sees it. Otherwise, pass the cancellation in.
             if yielded is None or not yielded.cancelled():
                 cancel = exc
-        except Exception:  # noqa: S110 - the coroutine reads its future's exception itself
+        except Exception:  # the coroutine reads its future's exception itself
             pass
         try:
             yielded = coro.send(None) if cancel is None else coro.throw(cancel)

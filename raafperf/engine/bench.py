@@ -120,19 +120,25 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
     run_dir = options.run_dir or new_run_dir(options.out_root, loaded.scenario.name)
     started_at = dt.datetime.now(dt.UTC)
     t0_ns = time.perf_counter_ns()
-    recorder = Recorder(t0_ns, cost_fn=cost_function(loaded, variants, options.prices),
-                        spill=Spill(run_dir / "parts") if workers == 1 and ray_runner is None
-                        else None,
-                        on_request=options.monitor.on_request if options.monitor else None)
+    recorder = Recorder(
+        t0_ns,
+        cost_fn=cost_function(loaded, variants, options.prices),
+        spill=Spill(run_dir / "parts") if workers == 1 and ray_runner is None else None,
+        on_request=options.monitor.on_request if options.monitor else None,
+    )
     states = {
         name: VariantState(name, sc, build_query_pool(loaded, sc)) for name, sc in variants.items()
     }
     if options.monitor is not None:
         from raafperf.monitor import stack_state
 
-        options.monitor.set_state_source(lambda: {
-            name: stack_state(s.stack) for name, s in list(states.items())
-            if s.stack is not None})
+        options.monitor.set_state_source(
+            lambda: {
+                name: stack_state(s.stack)
+                for name, s in list(states.items())
+                if s.stack is not None
+            }
+        )
     windowed = has_time_windows(variants)
     # A timed outage must happen inside each variant's run: such scenarios run each variant
     # whole, in turn, against a simulator of its own whose clock starts with it.
@@ -143,27 +149,37 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
     stats: dict[str, dict[str, Any]] = {}
     try:
         for group in groups:
-            if interrupted or any((stats.get(n) or {}).get("budget", {}).get("exceeded")
-                                  for n in stats):
+            if interrupted or any(
+                (stats.get(n) or {}).get("budget", {}).get("exceeded") for n in stats
+            ):
                 break
             part = {name: states[name] for name in group}
             gt = gt_dir / group[0] if gt_dir is not None and windowed else gt_dir
-            with SimulatorSet({n: variants[n] for n in group}, seed=loaded.scenario.load.seed,
-                              ground_truth_dir=gt) as eps:
+            with SimulatorSet(
+                {n: variants[n] for n in group}, seed=loaded.scenario.load.seed, ground_truth_dir=gt
+            ) as eps:
                 if ray_runner is not None:
-                    interrupted = ray_runner.run(loaded, part, eps, rounds, recorder, stats,
-                                                 options=options)
+                    interrupted = ray_runner.run(
+                        loaded, part, eps, rounds, recorder, stats, options=options
+                    )
                 elif workers > 1:
                     from raafperf.engine.workers import run_in_workers
 
-                    interrupted = run_in_workers(loaded, part, eps, rounds, recorder, stats,
-                                                 workers=workers, options=options)
+                    interrupted = run_in_workers(
+                        loaded, part, eps, rounds, recorder, stats, workers=workers, options=options
+                    )
                 else:
                     interrupted = run_loop(
-                        run_variants(part, eps, rounds, recorder, stats,
-                                     instrument=options.instrument,
-                                     on_progress=options.on_progress,
-                                     prices=prices_path(loaded, options.prices))
+                        run_variants(
+                            part,
+                            eps,
+                            rounds,
+                            recorder,
+                            stats,
+                            instrument=options.instrument,
+                            on_progress=options.on_progress,
+                            prices=prices_path(loaded, options.prices),
+                        )
                     )
     finally:
         if ray_runner is not None:
@@ -172,8 +188,15 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
         # Samples first: whatever happens while summarising, nothing measured is lost.
         save_samples(run_dir, recorder)
         summary = build_summary(
-            loaded, states, stats, recorder, run_dir=run_dir, started_at=started_at,
-            interrupted=interrupted, rounds=rounds, workers=workers,
+            loaded,
+            states,
+            stats,
+            recorder,
+            run_dir=run_dir,
+            started_at=started_at,
+            interrupted=interrupted,
+            rounds=rounds,
+            workers=workers,
         )
         if ray_runner is not None:
             summary["cluster"] = ray_runner.cluster
@@ -185,11 +208,18 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
     except RaafperfError as exc:  # the run is saved; only its history entry is missing
         log.warning("run history not updated: %s", exc)
     failed = [
-        t for v in summary["variants"].values() for t in v.get("thresholds", [])
+        t
+        for v in summary["variants"].values()
+        for t in v.get("thresholds", [])
         if t.get("passed") is False and v.get("gated", True)
     ]
-    return RunOutcome(run_dir=run_dir, summary=summary, interrupted=interrupted,
-                      failed_thresholds=failed, budget_error=_budget_error(summary))
+    return RunOutcome(
+        run_dir=run_dir,
+        summary=summary,
+        interrupted=interrupted,
+        failed_thresholds=failed,
+        budget_error=_budget_error(summary),
+    )
 
 
 def _budget_error(summary: dict[str, Any]) -> str | None:
@@ -197,8 +227,10 @@ def _budget_error(summary: dict[str, Any]) -> str | None:
         budget = v.get("budget") or {}
         if budget.get("exceeded"):
             done = v["requests"]["total"]
-            return (f"per-run budget of ${budget['limit_usd']:,.4f} spent (${budget['spent_usd']:,.4f}"
-                    f") after {done:,} requests; the run stopped early and its samples were kept")
+            return (
+                f"per-run budget of ${budget['limit_usd']:,.4f} spent (${budget['spent_usd']:,.4f}"
+                f") after {done:,} requests; the run stopped early and its samples were kept"
+            )
     return None
 
 
@@ -231,11 +263,18 @@ SegmentSync = Callable[[int], Awaitable[int | None]]
 
 
 async def run_variants(
-    states: dict[str, VariantState], endpoints: dict[str, Any], rounds: int,
-    recorder: Recorder, stats: dict[str, dict[str, Any]], *, worker: int = 0,
-    workers: int = 1, instrument: Instrument | None = None,
+    states: dict[str, VariantState],
+    endpoints: dict[str, Any],
+    rounds: int,
+    recorder: Recorder,
+    stats: dict[str, dict[str, Any]],
+    *,
+    worker: int = 0,
+    workers: int = 1,
+    instrument: Instrument | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
-    sync: SegmentSync | None = None, stop: asyncio.Event | None = None,
+    sync: SegmentSync | None = None,
+    stop: asyncio.Event | None = None,
     prices: Path | None = None,
 ) -> bool:
     """Run every segment of every variant (this worker's share); True when interrupted."""
@@ -264,9 +303,12 @@ async def run_variants(
     lag_monitor.start()
     try:
         for name, state in states.items():
-            state.stack = build_stack(state.scenario, endpoints[name],
-                                      seed=state.scenario.load.seed + worker,
-                                      price_table=price_table)
+            state.stack = build_stack(
+                state.scenario,
+                endpoints[name],
+                seed=state.scenario.load.seed + worker,
+                price_table=price_table,
+            )
         for number, (rnd, name) in enumerate(plan_segments(list(states), rounds)):
             if stop.is_set():
                 break
@@ -305,7 +347,8 @@ async def run_variants(
             stats[name]["gc"] = gc_runs[name].raw(worker)
             if recorder.budget is not None:
                 stats[name]["budget"] = {
-                    "limit_usd": recorder.budget.limit_usd, "spent_usd": recorder.budget.spent,
+                    "limit_usd": recorder.budget.limit_usd,
+                    "spent_usd": recorder.budget.spent,
                     "exceeded": recorder.budget.exceeded,
                     "unpriced_calls": recorder.budget.unpriced_calls,
                 }
@@ -335,8 +378,9 @@ async def _async_cm(cm: Any) -> Any:
             yield
 
 
-def segment_plan(state: VariantState, rnd: int, rounds: int, worker: int = 0,
-                 workers: int = 1) -> SegmentPlan | None:
+def segment_plan(
+    state: VariantState, rnd: int, rounds: int, worker: int = 0, workers: int = 1
+) -> SegmentPlan | None:
     """This worker's share of one round of one variant: requests, users and rate divided so
     that the workers together produce what the scenario asks."""
     load = state.scenario.load
@@ -355,10 +399,18 @@ def segment_plan(state: VariantState, rnd: int, rounds: int, worker: int = 0,
     rate = load.rate / workers if load.rate is not None else None
     duration = load.duration / rounds if load.duration else None
     return SegmentPlan(
-        variant=state.name, mode=load.mode, concurrency=concurrency, rate=rate,
-        arrival=load.arrival, requests=requests, warmup=warmup, duration=duration,
-        seed=load.seed + rnd * 7919 + worker * 104_729, worker=worker,
-        idx_offset=state.next_idx, max_in_flight=max(1, load.max_in_flight // workers),
+        variant=state.name,
+        mode=load.mode,
+        concurrency=concurrency,
+        rate=rate,
+        arrival=load.arrival,
+        requests=requests,
+        warmup=warmup,
+        duration=duration,
+        seed=load.seed + rnd * 7919 + worker * 104_729,
+        worker=worker,
+        idx_offset=state.next_idx,
+        max_in_flight=max(1, load.max_in_flight // workers),
         phase_offset=worker / workers,
     )
 
@@ -368,8 +420,7 @@ def _executor(state: VariantState) -> Any:
 
     async def execute(query: Query, request_id: str) -> Any:
         async with agents.acquire(query.agent) as runner:
-            return await runner.run(query.item, request_id=request_id,
-                                    context=query.item.context)
+            return await runner.run(query.item, request_id=request_id, context=query.item.context)
 
     return execute
 
@@ -380,16 +431,21 @@ def prices_path(loaded: LoadedScenario, prices_override: Path | None) -> Path | 
     return loaded.resolve(loaded.scenario.prices) if loaded.scenario.prices else None
 
 
-def cost_function(loaded: LoadedScenario, variants: dict[str, Scenario],
-                  prices_override: Path | None) -> Any:
+def cost_function(
+    loaded: LoadedScenario, variants: dict[str, Scenario], prices_override: Path | None
+) -> Any:
     from raafperf.engine.costing import make_cost_function
 
     multipliers = {p.name: p.price_multiplier for sc in variants.values() for p in sc.providers}
     return make_cost_function(prices_path(loaded, prices_override), multipliers)
 
 
-def _start_progress(on_progress: Callable[[dict[str, Any]], None] | None, recorder: Recorder,
-                    states: dict[str, VariantState], stop: asyncio.Event) -> Any:
+def _start_progress(
+    on_progress: Callable[[dict[str, Any]], None] | None,
+    recorder: Recorder,
+    states: dict[str, VariantState],
+    stop: asyncio.Event,
+) -> Any:
     if on_progress is None:
         return None
     total = 0
@@ -408,12 +464,20 @@ def _start_progress(on_progress: Callable[[dict[str, Any]], None] | None, record
             last_done, last_t = live.done, now
             recent = sorted(live.recent_e2e_ms[-200:])
             p50 = recent[(len(recent) - 1) // 2] if recent else None
-            callback({"done": live.done, "total": total or None, "errors": live.errors,
-                      "rps": rate, "p50_ms": p50, "in_flight": live.in_flight,
-                      "stopping": stop.is_set()})
+            callback(
+                {
+                    "done": live.done,
+                    "total": total or None,
+                    "errors": live.errors,
+                    "rps": rate,
+                    "p50_ms": p50,
+                    "in_flight": live.in_flight,
+                    "stopping": stop.is_set(),
+                }
+            )
 
     return asyncio.ensure_future(tick())
 
 
 BASELINE_NAME = BASELINE
-__all__ = ["BenchOptions", "RunOutcome", "run_bench", "__version__"]
+__all__ = ["BenchOptions", "RunOutcome", "__version__", "run_bench"]

@@ -7,6 +7,7 @@ client — not the target — is the limit, and the report says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from array import array
 from typing import Any
@@ -28,10 +29,8 @@ class LoopLagMonitor:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:

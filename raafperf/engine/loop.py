@@ -2,7 +2,10 @@
 
 Open-loop latency is measured from each request's intended start, so a slow target cannot
 hide behind a slow generator (coordinated omission); the lag between intended and actual
-start is recorded per request.
+start is recorded per request. Closed-loop latency is measured from the actual start plus the
+client's own overhead before its first request reached the socket (see
+:class:`~raafperf.record.recorder.Recorder`): a user there waits for nothing but its previous
+answer, so the generator's queueing would only be the generator's error.
 """
 
 from __future__ import annotations
@@ -79,7 +82,10 @@ class _Failed:
 
 
 async def run_segment(
-    plan: SegmentPlan, queries: Sequence[Query], execute: Execute, recorder: Recorder,
+    plan: SegmentPlan,
+    queries: Sequence[Query],
+    execute: Execute,
+    recorder: Recorder,
     stop: asyncio.Event,
 ) -> SegmentResult:
     picker = QueryPicker([q.weight for q in queries], seed=plan.seed * 1_000_003 + plan.worker)
@@ -91,6 +97,7 @@ async def run_segment(
     t0 = time.perf_counter_ns()
     deadline_ns = t0 + int(plan.duration * 1e9) if plan.duration else None
     state = _State()
+    closed = plan.mode == "closed"
 
     async def one(i: int, intended_ns: int) -> None:
         qi = picker.next()
@@ -117,12 +124,23 @@ async def run_segment(
             recorder.live.in_flight = state.in_flight
         end_ns = time.perf_counter_ns()
         recorder.record(
-            variant=plan.variant, idx=idx, phase="warmup" if i < plan.warmup else "measure",
-            worker=plan.worker, agent=query.agent, query=qi, intended_ns=intended_ns,
-            start_ns=start_ns, end_ns=end_ns, calls=outcome.calls, tools=outcome.tools,
-            ok=outcome.ok, error_kind=outcome.error_kind, turns=outcome.turns,
+            variant=plan.variant,
+            idx=idx,
+            phase="warmup" if i < plan.warmup else "measure",
+            worker=plan.worker,
+            agent=query.agent,
+            query=qi,
+            intended_ns=intended_ns,
+            start_ns=start_ns,
+            end_ns=end_ns,
+            calls=outcome.calls,
+            tools=outcome.tools,
+            ok=outcome.ok,
+            error_kind=outcome.error_kind,
+            turns=outcome.turns,
             downgraded=getattr(outcome, "downgraded", False),
             agent_wait_ns=getattr(outcome, "agent_wait_ns", 0),
+            origin_from_send=closed,
         )
         state.completed += 1
 
@@ -135,15 +153,25 @@ async def run_segment(
         wall_s = (time.perf_counter_ns() - t0) / 1e9
         cpu_s = time.process_time() - cpu0
     return SegmentResult(
-        started=state.started, completed=state.completed, cancelled=state.cancelled,
-        wall_s=wall_s, cpu_s=cpu_s, max_in_flight=state.max_in_flight,
+        started=state.started,
+        completed=state.completed,
+        cancelled=state.cancelled,
+        wall_s=wall_s,
+        cpu_s=cpu_s,
+        max_in_flight=state.max_in_flight,
         interrupted=stop.is_set(),
     )
 
 
 class _State:
-    __slots__ = ("cancelled", "completed", "in_flight", "internal_errors", "max_in_flight",
-                 "started")
+    __slots__ = (
+        "cancelled",
+        "completed",
+        "in_flight",
+        "internal_errors",
+        "max_in_flight",
+        "started",
+    )
 
     def __init__(self) -> None:
         self.started = 0
@@ -154,8 +182,13 @@ class _State:
         self.internal_errors: list[str] = []
 
 
-async def _closed_loop(plan: SegmentPlan, one: Callable[[int, int], Awaitable[None]],
-                       stop: asyncio.Event, deadline_ns: int | None, state: _State) -> None:
+async def _closed_loop(
+    plan: SegmentPlan,
+    one: Callable[[int, int], Awaitable[None]],
+    stop: asyncio.Event,
+    deadline_ns: int | None,
+    state: _State,
+) -> None:
     total = plan.requests
 
     async def user() -> None:
@@ -174,9 +207,14 @@ async def _closed_loop(plan: SegmentPlan, one: Callable[[int, int], Awaitable[No
     await _wait_or_stop(users, stop)
 
 
-async def _open_loop(plan: SegmentPlan, one: Callable[[int, int], Awaitable[None]],
-                     stop: asyncio.Event, t0: int, deadline_ns: int | None,
-                     state: _State) -> None:
+async def _open_loop(
+    plan: SegmentPlan,
+    one: Callable[[int, int], Awaitable[None]],
+    stop: asyncio.Event,
+    t0: int,
+    deadline_ns: int | None,
+    state: _State,
+) -> None:
     assert plan.rate is not None
     total = plan.requests
     tasks: set[asyncio.Task[None]] = set()

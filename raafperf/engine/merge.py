@@ -43,6 +43,8 @@ class Chunk:
     requests: Table
     calls: Table
     segments: dict[str, list[SegmentResult]] = field(default_factory=dict)
+    live_state: dict[str, Any] | None = None
+    """The layers' live state (router, cache) for a Prometheus exporter in the parent."""
 
 
 @dataclass

@@ -26,8 +26,10 @@ def apply_cli_overrides(loaded: LoadedScenario, **values: Any) -> LoadedScenario
             new_load = type(scenario.load).model_validate(load)
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise UsageError(f"--{'.'.join(map(str, err['loc'])) or 'load'}: "
-                             f"{err['msg'].removeprefix('Value error, ')}") from None
+            raise UsageError(
+                f"--{'.'.join(map(str, err['loc'])) or 'load'}: "
+                f"{err['msg'].removeprefix('Value error, ')}"
+            ) from None
         variants[name] = scenario.model_copy(update={"load": new_load})
     loaded.variants = variants
     loaded.scenario = variants.get("baseline", loaded.scenario)

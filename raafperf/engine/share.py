@@ -87,6 +87,11 @@ class WorkerShare:
                 chunk.segments[name] = list(new)
                 self._sent_segments[name] = len(state.segments)
         self._last_flush = time.monotonic()
+        from raafperf.monitor import stack_state
+
+        chunk.live_state = {
+            name: stack_state(s.stack) for name, s in self.states.items() if s.stack is not None
+        }
         return chunk
 
     def run(

@@ -27,8 +27,9 @@ def _spec_key(provider: ProviderConfig) -> str:
 class SimulatorSet:
     """Context manager: {variant: {provider: Endpoint}} for every provider of every variant."""
 
-    def __init__(self, variants: Mapping[str, Scenario], *, seed: int,
-                 ground_truth_dir: Path | None) -> None:
+    def __init__(
+        self, variants: Mapping[str, Scenario], *, seed: int, ground_truth_dir: Path | None
+    ) -> None:
         self.variants = variants
         self.seed = seed
         self.ground_truth_dir = ground_truth_dir

@@ -51,7 +51,10 @@ class CallStack:
 
 
 def build_stack(
-    scenario: Scenario, endpoints: Mapping[str, Endpoint], *, seed: int,
+    scenario: Scenario,
+    endpoints: Mapping[str, Endpoint],
+    *,
+    seed: int,
     price_table: Any = None,
 ) -> CallStack:
     from raafperf.agents.pool import AgentPool
@@ -63,18 +66,23 @@ def build_stack(
     for provider in scenario.providers:
         endpoint = endpoints[provider.name]
         clients[provider.name] = ProviderClient(
-            provider, base_url=endpoint.base_url,
+            provider,
+            base_url=endpoint.base_url,
             ca_file=endpoint.ca_file or provider.client.ca_file,
         )
     from raafperf.engine.costing import cache_price_fn, router_price_of
 
     multipliers = {p.name: p.price_multiplier for p in scenario.providers}
     router = build_router(
-        scenario.router, [(p, clients[p.name]) for p in scenario.providers], rng_seed=seed,
+        scenario.router,
+        [(p, clients[p.name]) for p in scenario.providers],
+        rng_seed=seed,
         price_of=router_price_of(price_table, multipliers) if price_table else None,
     )
     cache = build_cache_layer(
-        scenario.cache, router, agents=scenario.agents,
+        scenario.cache,
+        router,
+        agents=scenario.agents,
         embed_client=_embed_client(scenario, clients),
         price_fn=cache_price_fn(price_table) if price_table else None,
     )
@@ -82,10 +90,17 @@ def build_stack(
     if scenario.budget.per_request_usd is not None and price_table is not None:
         from raafperf.cost.budget import ModelSelector
 
-        selector = ModelSelector(price_table, scenario.budget,
-                                 served=[m for p in scenario.providers for m in p.models])
-    agents = AgentPool(scenario.agents, cache, stream=scenario.stream, seed=seed,
-                       selector=selector, default_size=scenario.load.concurrency)
+        selector = ModelSelector(
+            price_table, scenario.budget, served=[m for p in scenario.providers for m in p.models]
+        )
+    agents = AgentPool(
+        scenario.agents,
+        cache,
+        stream=scenario.stream,
+        seed=seed,
+        selector=selector,
+        default_size=scenario.load.concurrency,
+    )
     return CallStack(clients=clients, router=router, cache=cache, agents=agents)
 
 

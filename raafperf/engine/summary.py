@@ -10,15 +10,24 @@ from typing import Any
 from raafperf import __version__
 from raafperf.record.machine import machine_info
 from raafperf.record.recorder import Recorder
-from raafperf.record.store import CALLS, REQUESTS, SCHEMA_VERSION, write_summary, write_table
+from raafperf.record.store import CALLS, REQUESTS, SCHEMA_VERSION, write_table
 from raafperf.scenario.loader import BASELINE, LoadedScenario
 
 log = logging.getLogger(__name__)
 
 
-def build_summary(loaded: LoadedScenario, states: dict[str, Any],
-                  stats: dict[str, dict[str, Any]], recorder: Recorder, *, run_dir: Path,
-                  started_at: dt.datetime, interrupted: bool, rounds: int, workers: int = 1) -> dict[str, Any]:
+def build_summary(
+    loaded: LoadedScenario,
+    states: dict[str, Any],
+    stats: dict[str, dict[str, Any]],
+    recorder: Recorder,
+    *,
+    run_dir: Path,
+    started_at: dt.datetime,
+    interrupted: bool,
+    rounds: int,
+    workers: int = 1,
+) -> dict[str, Any]:
     from raafperf.analysis.summarize import summarize_variant
 
     requests, calls = _frames(run_dir, recorder)
@@ -34,15 +43,20 @@ def build_summary(loaded: LoadedScenario, states: dict[str, Any],
         scenario = state.scenario
         load = scenario.load
         summary = summarize_variant(
-            req_v, calls_v,
+            req_v,
+            calls_v,
             wall_s=sum(s.wall_s for s in state.segments),
             cpu_s=sum(s.cpu_s for s in state.segments),
             target_concurrency=load.concurrency if load.mode == "closed" else None,
             slo=scenario.slo.model_dump(),
             thresholds=scenario.thresholds,
         )
-        summary["load"] = {"mode": load.mode, "concurrency": load.concurrency,
-                           "rate": load.rate, "arrival": load.arrival}
+        summary["load"] = {
+            "mode": load.mode,
+            "concurrency": load.concurrency,
+            "rate": load.rate,
+            "arrival": load.arrival,
+        }
         summary.update(stats.get(name, {}))
         if "gc" in summary:
             from raafperf.profiling.gc_monitor import summarize_gc
@@ -50,7 +64,7 @@ def build_summary(loaded: LoadedScenario, states: dict[str, Any],
             measured = req_v[req_v["phase"] == "measure"] if len(req_v) else None
             summary["gc"] = summarize_gc(summary["gc"], measured, recorder.t0_ns)
         _add_area_summaries(summary, req_v, calls_v, loaded, scenario)
-        summary["generator"] = _generator_health(summary, state)
+        summary["generator"] = _generator_health(summary, state, req_v)
         # Thresholds gate the baseline; a variant alone (--variant) is gated itself.
         summary["gated"] = only_one or name == BASELINE
         if "cost" in summary and scenario.thresholds:
@@ -73,8 +87,10 @@ def build_summary(loaded: LoadedScenario, states: dict[str, Any],
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "interrupted": interrupted,
-        "clock": {"t0_perf_ns": recorder.t0_ns,
-                  "note": "sample times are ns after t0 on time.perf_counter_ns()"},
+        "clock": {
+            "t0_perf_ns": recorder.t0_ns,
+            "note": "sample times are ns after t0 on time.perf_counter_ns()",
+        },
         "rounds": rounds,
         "workers": workers,
         "machine": machine_info(str(loaded.base_dir)),
@@ -92,8 +108,9 @@ def _frames(run_dir: Path, recorder: Recorder) -> tuple[Any, Any]:
     return recorder.requests.to_arrow().to_pandas(), recorder.calls.to_arrow().to_pandas()
 
 
-def _add_area_summaries(summary: dict[str, Any], requests: Any, calls: Any,
-                        loaded: LoadedScenario, scenario: Any) -> None:
+def _add_area_summaries(
+    summary: dict[str, Any], requests: Any, calls: Any, loaded: LoadedScenario, scenario: Any
+) -> None:
     """Each area adds its own section; one that fails is reported, not fatal."""
     measured = requests[requests["phase"] == "measure"]
     ids = set(measured["idx"].tolist())
@@ -118,7 +135,10 @@ def _cost_section(requests: Any, calls: Any, loaded: LoadedScenario, scenario: A
 
     table = load_price_table(loaded.resolve(scenario.prices) if scenario.prices else None)
     return summarize_costs(
-        calls, requests, table, {p.name: p.price_multiplier for p in scenario.providers},
+        calls,
+        requests,
+        table,
+        {p.name: p.price_multiplier for p in scenario.providers},
         agent_models={a.name: a.model for a in scenario.agents},
         per_request_usd=scenario.budget.per_request_usd,
     )
@@ -138,13 +158,21 @@ def _stages_section(requests: Any, calls: Any, loaded: LoadedScenario, scenario:
     return summarize_stages(requests, calls)
 
 
-def _generator_health(summary: dict[str, Any], state: Any) -> dict[str, Any]:
-    """Was the load generator itself the limit? CPU saturation and open-loop lag say so."""
+def _generator_health(summary: dict[str, Any], state: Any, requests: Any = None) -> dict[str, Any]:
+    """Was the load generator itself the limit? CPU saturation, open-loop lag and the client's
+    own overhead before each request reached the socket say so."""
+    from raafperf.analysis.stats import describe
+
     wall = sum(s.wall_s for s in state.segments) or 0.0
     cpu = sum(s.cpu_s for s in state.segments)
     cpu_share = cpu / wall if wall > 0 else 0.0
     lag = summary.get("scheduler_lag_ms") or {}
     loop_lag = summary.pop("event_loop_lag_ms", None) or {}
+    closed = state.scenario.load.mode == "closed"
+    overhead = describe([])
+    if requests is not None and len(requests) and "client_overhead_ms" in requests.columns:
+        measured = requests[requests["phase"] == "measure"]
+        overhead = describe(measured["client_overhead_ms"].astype(float).to_numpy())
     warnings: list[str] = []
     if (loop_lag.get("p99") or 0) > 5:
         warnings.append(
@@ -156,20 +184,44 @@ def _generator_health(summary: dict[str, Any], state: Any) -> dict[str, Any]:
             f"the client used {cpu_share:.0%} of a CPU core: the generator, not the target, "
             "may have been the limit (try --workers)"
         )
-    if state.scenario.load.mode == "open" and (lag.get("p95") or 0) > 10:
+    if not closed and (lag.get("p95") or 0) > 10:
         warnings.append(
             f"open-loop scheduler lag p95 {lag['p95']:.1f} ms: requests started later than "
             "scheduled; latencies are measured from the intended start"
         )
-    return {"cpu_share": cpu_share, "event_loop_lag_ms": loop_lag, "max_in_flight": max(
-        (s.max_in_flight for s in state.segments), default=0), "saturated": bool(warnings),
-        "warnings": warnings}
+    if (overhead.get("p99") or 0) > 5:
+        warnings.append(
+            f"requests reached the socket up to {overhead['p99']:.1f} ms (p99) after they "
+            "started, on the client's own account: "
+            + (
+                "left out of TTFT/E2E (closed loop), but the generator is busy (try --workers)"
+                if closed
+                else "counted in TTFT/E2E (open loop: measured from the schedule)"
+            )
+        )
+    return {
+        "cpu_share": cpu_share,
+        "event_loop_lag_ms": loop_lag,
+        "max_in_flight": max((s.max_in_flight for s in state.segments), default=0),
+        "latency_origin": "sent" if closed else "intended",
+        "latency_origin_note": (
+            "closed loop: TTFT/E2E start when the first request reached the socket, less "
+            "the waits the scenario models (agent pool, cache lookup, rate limits, connection "
+            "pool, connect+TLS); a cache hit starts at the request's start"
+            if closed
+            else "open loop: TTFT/E2E start at the intended (scheduled) start"
+        ),
+        "client_overhead_ms": overhead,
+        "saturated": bool(warnings),
+        "warnings": warnings,
+    }
 
 
 def save_samples(run_dir: Path, recorder: Recorder) -> None:
     if recorder.spill is not None:
-        recorder.spill.finish(recorder.requests, recorder.calls, run_dir / REQUESTS,
-                              run_dir / CALLS)
+        recorder.spill.finish(
+            recorder.requests, recorder.calls, run_dir / REQUESTS, run_dir / CALLS
+        )
     else:
         write_table(run_dir / REQUESTS, recorder.requests)
         write_table(run_dir / CALLS, recorder.calls)

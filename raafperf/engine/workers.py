@@ -126,7 +126,16 @@ def _collect(
     n = len(procs)
     last_done, last_t = 0, time.perf_counter()
 
+    monitor = getattr(options, "monitor", None)
+
     def receive(item: Chunk | WorkerResult) -> None:
+        if monitor is not None and item.requests is not None:
+            from raafperf.monitor import feed_requests
+
+            feed_requests(monitor, item.requests)
+            monitor.set_in_flight(sum(counters[i * 3 + 2] for i in range(n)))
+            if getattr(item, "live_state", None):
+                monitor.update_remote(f"worker-{item.worker}", state=item.live_state)
         if isinstance(item, Chunk):
             chunks[item.worker].append(item)
             return

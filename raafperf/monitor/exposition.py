@@ -27,14 +27,16 @@ def render(
     _histogram(
         out,
         "ttft_seconds",
-        "Time to first token, from the intended start.",
+        "Time to first token, from the intended start (open loop) or the socket send "
+        "(closed loop).",
         snapshot.get("ttft_buckets_ms", ()),
         snapshot.get("ttft", {}),
     )
     _histogram(
         out,
         "e2e_seconds",
-        "End-to-end request latency, from the intended start.",
+        "End-to-end request latency, from the intended start (open loop) or the socket "
+        "send (closed loop).",
         snapshot.get("e2e_buckets_ms", ()),
         snapshot.get("e2e", {}),
     )

@@ -1,6 +1,7 @@
 """Where a request's end-to-end time goes: one row of stages per request, then means and shares.
 
-Per measured, successful request (e2e is measured from the intended start):
+Per measured, successful request (e2e here is end − intended start, client overhead included,
+so the stages and ``other`` account for all of it):
 
     e2e = schedule_wait + Σ model-call stages + tool_execution + request-level stages + other
 
@@ -59,7 +60,10 @@ def stage_table(requests_df: Any, calls_df: Any, variant: str | None = None) -> 
         req = req[req["ok"].astype(bool)]
     keys = ["variant", "idx"] if "variant" in req.columns else ["idx"]
     table = req[keys].copy()
-    table["e2e_ms"] = req["e2e_ms"].astype(float)
+    if "end_ns" in req.columns and "intended_ns" in req.columns:
+        table["e2e_ms"] = ((req["end_ns"] - req["intended_ns"]) / 1e6).astype(float)
+    else:
+        table["e2e_ms"] = req["e2e_ms"].astype(float)
     table["schedule_wait"] = req["lag_ms"].astype(float).fillna(0.0).clip(lower=0.0)
     if "agent_wait_ms" in req.columns:
         table["agent_wait"] = req["agent_wait_ms"].astype(float).fillna(0.0)

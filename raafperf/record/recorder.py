@@ -21,6 +21,7 @@ from raafperf.record.columns import (
     CALL_LIST,
     CALL_STR,
     MISSING_INT,
+    NULLABLE_INT,
     REQUEST_BOOL,
     REQUEST_FLOAT,
     REQUEST_INT,
@@ -46,8 +47,14 @@ class ToolTiming:
 class Table:
     """Columnar buffers for one table."""
 
-    def __init__(self, ints: Iterable[str], floats: Iterable[str], bools: Iterable[str],
-                 strs: Iterable[str], lists: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        ints: Iterable[str],
+        floats: Iterable[str],
+        bools: Iterable[str],
+        strs: Iterable[str],
+        lists: Iterable[str] = (),
+    ) -> None:
         self.ints = {name: array("q") for name in ints}
         self.floats = {name: array("d") for name in floats}
         self.bools = {name: array("b") for name in bools}
@@ -74,7 +81,7 @@ class Table:
         cols: dict[str, Any] = {}
         for name, buf in self.ints.items():
             values = pa.array(buf, type=pa.int64())
-            if name.endswith("first_token_ns"):
+            if name in NULLABLE_INT:
                 import pyarrow.compute as pc
 
                 values = pc.if_else(pc.equal(values, MISSING_INT), None, values)
@@ -131,16 +138,44 @@ class LiveCounters:
             del recent[:256]
 
 
+def client_overhead_ns(start_ns: int, calls: list[CallResult], agent_wait_ns: int = 0) -> int:
+    """The generator's own time between a request's start and its first model call's
+    request reaching the socket: the call stack's CPU and event-loop queueing, without the
+    waits a scenario models (agent pool, cache lookup, rate limits, connection pool, connect
+    and TLS). MISSING_INT when the first call sent nothing (a cache hit, a failure before
+    sending)."""
+    if not calls:
+        return MISSING_INT
+    first = calls[0]
+    sent = first.sent_ns
+    if sent is None:
+        return MISSING_INT
+    waits = agent_wait_ns + first.send_wait_ns + first.stages_ns.get("cache_lookup", 0)
+    return max(sent - start_ns - waits, 0)
+
+
 class Recorder:
     """Records requests and their calls relative to ``t0_ns`` (the run's start).
+
+    Latency origin: TTFT and E2E are measured from the intended start (open loop: the
+    schedule is the truth, so a late generator cannot hide a slow target), or, with
+    ``origin_from_send`` (closed loop), from the actual start plus the client's own overhead
+    (:func:`client_overhead_ns`), so the generator's queueing before the socket is not
+    charged to the provider. The overhead is recorded either way (``client_overhead_ms``).
 
     With a ``spill`` (see :mod:`raafperf.record.spill`), full buffers are handed to a
     writer thread as Parquet parts, so a long run's memory stays bounded.
     """
 
-    def __init__(self, t0_ns: int, *, cost_fn: CostFn | None = None,
-                 keep_itl: bool = True, spill: Any = None,
-                 on_request: Callable[..., None] | None = None) -> None:
+    def __init__(
+        self,
+        t0_ns: int,
+        *,
+        cost_fn: CostFn | None = None,
+        keep_itl: bool = True,
+        spill: Any = None,
+        on_request: Callable[..., None] | None = None,
+    ) -> None:
         self.t0_ns = t0_ns
         self.requests = new_requests_table()
         self.calls = new_calls_table()
@@ -157,10 +192,25 @@ class Recorder:
         """A live listener (the Prometheus exporter), told of every request."""
 
     def record(
-        self, *, variant: str, idx: int, phase: str, worker: int, agent: str, query: int,
-        intended_ns: int, start_ns: int, end_ns: int, calls: list[CallResult],
-        tools: list[Any], ok: bool, error_kind: str | None, turns: int,
-        downgraded: bool = False, agent_wait_ns: int = 0,
+        self,
+        *,
+        variant: str,
+        idx: int,
+        phase: str,
+        worker: int,
+        agent: str,
+        query: int,
+        intended_ns: int,
+        start_ns: int,
+        end_ns: int,
+        calls: list[CallResult],
+        tools: list[Any],
+        ok: bool,
+        error_kind: str | None,
+        turns: int,
+        downgraded: bool = False,
+        agent_wait_ns: int = 0,
+        origin_from_send: bool = False,
     ) -> None:
         t0 = self.t0_ns
         r = self.requests
@@ -183,8 +233,12 @@ class Recorder:
             status = call.status or status
             provider = call.provider
             call_cost = self._record_call(variant, idx, i, agent, call)
-            if self.budget is not None and call.cache != "hit" and not self.budget.add(
-                    call_cost) and self.on_over_budget is not None:
+            if (
+                self.budget is not None
+                and call.cache != "hit"
+                and not self.budget.add(call_cost)
+                and self.on_over_budget is not None
+            ):
                 self.on_over_budget()
             if call.cache == "hit":
                 pass  # a cache hit costs nothing; its savings are reported by the cost summary
@@ -198,8 +252,12 @@ class Recorder:
             tool_ns += tool.end_ns - tool.start_ns
             self._record_tool(variant, idx, j, agent, tool)
 
-        ttft_ms = (first_token_ns - intended_ns) / 1e6 if first_token_ns != MISSING_INT else NAN
-        e2e_ms = (end_ns - intended_ns) / 1e6
+        overhead = client_overhead_ns(start_ns, calls, agent_wait_ns)
+        origin = intended_ns
+        if origin_from_send and overhead != MISSING_INT:
+            origin = start_ns + overhead
+        ttft_ms = (first_token_ns - origin) / 1e6 if first_token_ns != MISSING_INT else NAN
+        e2e_ms = (end_ns - origin) / 1e6
         tpot_ms = NAN
         if ok and first_token_ns != MISSING_INT and output > 1:
             tpot_ms = (end_ns - first_token_ns) / 1e6 / (output - 1)
@@ -230,6 +288,7 @@ class Recorder:
         floats["tool_ms"].append(tool_ns / 1e6)
         floats["cost_usd"].append(cost if priced else NAN)
         floats["agent_wait_ms"].append(agent_wait_ns / 1e6)
+        floats["client_overhead_ms"].append(overhead / 1e6 if overhead != MISSING_INT else NAN)
         r.bools["ok"].append(ok)
         r.bools["downgraded"].append(downgraded)
         strs = r.strs
@@ -252,18 +311,29 @@ class Recorder:
         else:
             live.add_e2e(e2e_ms)
         if self.on_request is not None:
-            self.on_request(variant, agent, provider, ok, error_kind or "", ttft_ms, e2e_ms,
-                            calls[0].cache if calls else "off", cost if priced else NAN,
-                            live.in_flight)
+            self.on_request(
+                variant,
+                agent,
+                provider,
+                ok,
+                error_kind or "",
+                ttft_ms,
+                e2e_ms,
+                calls[0].cache if calls else "off",
+                cost if priced else NAN,
+                live.in_flight,
+            )
 
-    def _record_call(self, variant: str, idx: int, i: int, agent: str,
-                     call: CallResult) -> float | None:
+    def _record_call(
+        self, variant: str, idx: int, i: int, agent: str, call: CallResult
+    ) -> float | None:
         t0 = self.t0_ns
         c = self.calls
         ints = c.ints
         ints["request_idx"].append(idx)
         ints["call_idx"].append(i)
         ints["start_ns"].append(call.start_ns - t0)
+        ints["sent_ns"].append(call.sent_ns - t0 if call.sent_ns is not None else MISSING_INT)
         ints["first_token_ns"].append(
             call.first_token_ns - t0 if call.first_token_ns is not None else MISSING_INT
         )
@@ -283,8 +353,13 @@ class Recorder:
         floats["connect_ms"].append(call.connect_ns / 1e6)
         cost: float | None = None
         if self.cost_fn is not None and call.ok:
-            cost = self.cost_fn(call.provider, call.model, call.prompt_tokens or 0,
-                                call.completion_tokens or 0, call.cached_tokens)
+            cost = self.cost_fn(
+                call.provider,
+                call.model,
+                call.prompt_tokens or 0,
+                call.completion_tokens or 0,
+                call.cached_tokens,
+            )
         elif not call.ok:
             cost = 0.0 if not call.prompt_tokens else None
         floats["cost_usd"].append(cost if cost is not None else NAN)
@@ -315,12 +390,22 @@ class Recorder:
         c = self.calls
         ints = c.ints
         for name, value in (
-            ("request_idx", idx), ("call_idx", j), ("start_ns", tool.start_ns - t0),
-            ("first_token_ns", MISSING_INT), ("end_ns", tool.end_ns - t0),
+            ("request_idx", idx),
+            ("call_idx", j),
+            ("start_ns", tool.start_ns - t0),
+            ("sent_ns", MISSING_INT),
+            ("first_token_ns", MISSING_INT),
+            ("end_ns", tool.end_ns - t0),
         ):
             ints[name].append(value)
-        for name in ("prompt_tokens", "output_tokens", "cached_tokens",
-                     "estimated_prompt_tokens", "status", "fallbacks"):
+        for name in (
+            "prompt_tokens",
+            "output_tokens",
+            "cached_tokens",
+            "estimated_prompt_tokens",
+            "status",
+            "fallbacks",
+        ):
             ints[name].append(0)
         ints["attempts"].append(1)
         floats = c.floats

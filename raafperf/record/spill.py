@@ -6,6 +6,7 @@ At the end the parts are joined into one file per table, streaming row group by 
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,10 +52,8 @@ class Spill:
             _join(sorted(self.folder.glob(f"{name}.part*.parquet")), target)
         for part in self.folder.glob("*.part*.parquet"):
             part.unlink()
-        try:
+        with contextlib.suppress(OSError):
             self.folder.rmdir()
-        except OSError:
-            pass
 
 
 def _join(parts: list[Path], target: Path) -> None:
@@ -67,9 +66,14 @@ def _join(parts: list[Path], target: Path) -> None:
             for part in parts:
                 table = pq.read_table(part)
                 # Dictionary-encoded strings may differ per part: unify to plain strings.
-                table = table.cast(pa.schema(
-                    [f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f
-                     for f in table.schema]))
+                table = table.cast(
+                    pa.schema(
+                        [
+                            f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f
+                            for f in table.schema
+                        ]
+                    )
+                )
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
                 writer.write_table(table)

@@ -76,14 +76,16 @@ class SavedRun:
     def requests(self) -> Any:
         """All requests as a pandas DataFrame (warm-up rows included, phase == "warmup")."""
         if self._requests is None:
-            self._requests = _read_parquet(self.path / self.summary.get("files", {}).get(
-                "requests", REQUESTS))
+            self._requests = _read_parquet(
+                self.path / self.summary.get("files", {}).get("requests", REQUESTS)
+            )
         return self._requests
 
     def calls(self) -> Any:
         if self._calls is None:
-            self._calls = _read_parquet(self.path / self.summary.get("files", {}).get(
-                "calls", CALLS))
+            self._calls = _read_parquet(
+                self.path / self.summary.get("files", {}).get("calls", CALLS)
+            )
         return self._calls
 
 
@@ -112,13 +114,15 @@ def load_run(path: str | Path) -> SavedRun:
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RunStoreError(f"{summary_path}: no such run (expected a run folder or its "
-                            "summary.json)") from None
+        raise RunStoreError(
+            f"{summary_path}: no such run (expected a run folder or its summary.json)"
+        ) from None
     except (OSError, json.JSONDecodeError) as exc:
         raise RunStoreError(f"{summary_path}: not a readable summary ({exc})") from None
     if not isinstance(summary, dict) or "schema_version" not in summary:
         raise RunStoreError(f"{summary_path}: not a raafperf summary (no schema_version)")
     if summary["schema_version"] > SCHEMA_VERSION:
-        raise RunStoreError(f"{summary_path}: written by a newer raafperf "
-                            f"(schema {summary['schema_version']})")
+        raise RunStoreError(
+            f"{summary_path}: written by a newer raafperf (schema {summary['schema_version']})"
+        )
     return SavedRun(path=run_dir, summary=summary)

@@ -12,8 +12,9 @@ class LiveProgress:
         from rich.text import Text
 
         self._text = Text("starting…")
-        self._live = Live(self._text, console=Console(stderr=False), refresh_per_second=4,
-                          transient=True)
+        self._live = Live(
+            self._text, console=Console(stderr=False), refresh_per_second=4, transient=True
+        )
 
     def start(self) -> None:
         self._live.start()

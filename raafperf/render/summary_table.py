@@ -20,8 +20,9 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def print_summary(summary: dict[str, Any], run_dir: Path | None = None,
-                  console: Any = None) -> None:
+def print_summary(
+    summary: dict[str, Any], run_dir: Path | None = None, console: Any = None
+) -> None:
     if console is None:
         from raafperf.render.console import make_console
 
@@ -41,14 +42,19 @@ def print_summary(summary: dict[str, Any], run_dir: Path | None = None,
     for name, v in variants.items():
         for t in v.get("thresholds", []):
             mark = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]n/a[/]"}[
-                t["passed"]]
+                t["passed"]
+            ]
             gate = "" if v.get("gated", True) else " (not gated)"
-            console.print(f"threshold {t['name']} ≤/≥ {t['limit']}: measured "
-                          f"{_fmt(t['value'], 3)} {mark}{gate}"
-                          + (f" [{name}]" if len(variants) > 1 else ""))
-    console.print("Percentiles are nearest-rank (observed values, no interpolation). "
-                  "TTFT and E2E from the intended start; TPOT = (E2E − TTFT)/(tokens − 1).",
-                  style="dim")
+            console.print(
+                f"threshold {t['name']} ≤/≥ {t['limit']}: measured "
+                f"{_fmt(t['value'], 3)} {mark}{gate}" + (f" [{name}]" if len(variants) > 1 else "")
+            )
+    console.print(
+        "Percentiles are nearest-rank (observed values, no interpolation). "
+        "TTFT and E2E from the socket send (closed loop, client overhead left out) or the "
+        "intended start (open loop); TPOT = (E2E − TTFT)/(tokens − 1).",
+        style="dim",
+    )
     if run_dir is not None:
         console.print(f"saved: {run_dir}", style="dim")
 
@@ -82,8 +88,10 @@ def _run_line(v: dict[str, Any]) -> str:
         line += f" · client CPU {cpu['cpu_s']:.2f} s"
     lag = v.get("scheduler_lag_ms", {})
     if v.get("load", {}).get("mode") == "open" and lag.get("count"):
-        line += (f"\nscheduler lag (open loop): p50 {_fmt(lag['p50'], 2)} ms, p99 "
-                 f"{_fmt(lag['p99'], 2)} ms, max {_fmt(lag['max'], 2)} ms")
+        line += (
+            f"\nscheduler lag (open loop): p50 {_fmt(lag['p50'], 2)} ms, p99 "
+            f"{_fmt(lag['p99'], 2)} ms, max {_fmt(lag['max'], 2)} ms"
+        )
     return line
 
 
@@ -92,8 +100,9 @@ def _variants_table(variants: dict[str, Any]) -> Any:
 
     names = list(variants)
     base = variants[names[0]]
-    table = Table(title="variants side by side (change against " + names[0] + ")",
-                  title_justify="left")
+    table = Table(
+        title="variants side by side (change against " + names[0] + ")", title_justify="left"
+    )
     table.add_column("metric")
     for name in names:
         table.add_column(name, justify="right")
@@ -182,9 +191,11 @@ def _print_sections(console: Any, variants: dict[str, Any]) -> None:
             per_request = cost.get("per_request_usd")
             if isinstance(per_request, dict):
                 per_request = per_request.get("mean")
-            console.print(f"{prefix}cost: ${cost['total_usd']:.4f} total, "
-                          f"${(per_request or 0):.6f} per request, "
-                          f"${(cost.get('per_1k_requests_usd') or 0):.4f} per 1,000 requests")
+            console.print(
+                f"{prefix}cost: ${cost['total_usd']:.4f} total, "
+                f"${(per_request or 0):.6f} per request, "
+                f"${(cost.get('per_1k_requests_usd') or 0):.4f} per 1,000 requests"
+            )
         gc = v.get("gc")
         if isinstance(gc, dict) and isinstance(gc.get("collections"), dict):
             c = gc["collections"]
@@ -206,13 +217,20 @@ def _print_router(console: Any, prefix: str, router: Any) -> None:
     for provider, p in router["providers"].items():
         breaker = p.get("breaker") or {}
         opened = f", breaker opened {breaker['opens']}×" if breaker.get("opens") else ""
-        parts.append(f"{provider} {p.get('share', 0):.0%} ({p.get('requests', 0)} calls, "
-                     f"{(p.get('errors') or {}).get('total', 0)} errors{opened})")
+        parts.append(
+            f"{provider} {p.get('share', 0):.0%} ({p.get('requests', 0)} calls, "
+            f"{(p.get('errors') or {}).get('total', 0)} errors{opened})"
+        )
     fallbacks = (router.get("fallbacks") or {}).get("total", 0)
-    console.print(f"{prefix}router {router.get('strategy')}: " + "; ".join(parts)
-                  + f"; fallbacks {fallbacks}, fail-fast {router.get('fail_fast', 0)}")
+    console.print(
+        f"{prefix}router {router.get('strategy')}: "
+        + "; ".join(parts)
+        + f"; fallbacks {fallbacks}, fail-fast {router.get('fail_fast', 0)}"
+    )
     for event in router.get("timeline") or []:
         if event.get("from") == event.get("to"):
             continue  # a failed health check keeps a provider open: not a change
-        console.print(f"{prefix}  t={event['t_s']:7.2f} s  {event['provider']}: "
-                      f"{event['from']} → {event['to']} ({event.get('reason', '')})")
+        console.print(
+            f"{prefix}  t={event['t_s']:7.2f} s  {event['provider']}: "
+            f"{event['from']} → {event['to']} ({event.get('reason', '')})"
+        )

@@ -84,6 +84,8 @@ class Router:
             )
         tried: list[ProviderState] = []
         used: list[ProviderState] = []
+        first_sent: int | None = None
+        first_wait = 0
         prior_errors: list[str] = []
         attempts = n429 = rounds = 0
         inner_ns = wait_ns = 0
@@ -134,12 +136,17 @@ class Router:
                     continue
             used.append(pick)
             result, spent = await self._attempt(pick, request, ticket)
+            if len(used) == 1:
+                # The call's request first went out here: later attempts, the waits between
+                # them and their sends are the provider's to answer for.
+                first_sent, first_wait = result.sent_ns, result.send_wait_ns + wait_ns
             inner_ns += spent
             attempts += result.attempts
             if last is not None:
                 prior_errors.extend(last.attempt_errors)
                 prior_errors.append(last.error_kind or ek.INTERNAL)
             if result.ok:
+                result.sent_ns, result.send_wait_ns = first_sent, first_wait
                 return self._finish(
                     result, used, prior_errors, attempts, t_enter, inner_ns, wait_ns
                 )
@@ -156,6 +163,7 @@ class Router:
             else:
                 tried.append(pick)
         if last is not None:
+            last.sent_ns, last.send_wait_ns = first_sent, first_wait
             return self._finish(last, used, prior_errors, attempts, t_enter, inner_ns, wait_ns)
         return self._fail(request, failure, t_enter, wait_ns)
 

@@ -69,31 +69,44 @@ def load_scenario(path: str | Path, *, profile: str | None = None) -> LoadedScen
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"invalid YAML: {problem}", path=shown, line=line) from None
     if not isinstance(raw, dict):
-        raise ScenarioError("a scenario is a YAML mapping (name:, providers:, ...)", path=shown,
-                            line=1)
+        raise ScenarioError(
+            "a scenario is a YAML mapping (name:, providers:, ...)", path=shown, line=1
+        )
 
     base_raw = raw
     if profile is not None:
         profiles = raw.get("profiles") or {}
         if profile not in profiles:
             known = ", ".join(sorted(profiles)) or "none defined"
-            raise ScenarioError(f"no profile named {profile!r} (known: {known})", path=shown,
-                                line=line_of(lines, ("profiles",)), field="profiles")
+            raise ScenarioError(
+                f"no profile named {profile!r} (known: {known})",
+                path=shown,
+                line=line_of(lines, ("profiles",)),
+                field="profiles",
+            )
         base_raw = _merge(raw, profiles[profile], shown, lines, ("profiles", profile))
 
     scenario = _validate(base_raw, shown, lines, ())
     variants = {BASELINE: scenario}
     for name, override in (scenario.variants or {}).items():
         if name == BASELINE:
-            raise ScenarioError("a variant cannot be named 'baseline'", path=shown,
-                                line=line_of(lines, ("variants", name)), field="variants")
+            raise ScenarioError(
+                "a variant cannot be named 'baseline'",
+                path=shown,
+                line=line_of(lines, ("variants", name)),
+                field="variants",
+            )
         merged = _merge(base_raw, override, shown, lines, ("variants", name))
         merged.pop("variants", None)
         variants[name] = _validate(merged, shown, lines, ("variants", name))
 
     loaded = LoadedScenario(
-        path=path, scenario=scenario, variants=variants,
-        sha256=hashlib.sha256(text.encode()).hexdigest(), raw=raw, profile=profile,
+        path=path,
+        scenario=scenario,
+        variants=variants,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        raw=raw,
+        profile=profile,
     )
     for variant in variants.values():
         _check_files(loaded, variant, lines)
@@ -102,13 +115,21 @@ def load_scenario(path: str | Path, *, profile: str | None = None) -> LoadedScen
 
 def _merge(raw: dict[str, Any], override: Any, shown: str, lines: dict, where: tuple) -> Any:
     if not isinstance(override, dict):
-        raise ScenarioError("an override is a mapping of settings", path=shown,
-                            line=line_of(lines, where), field=".".join(map(str, where)))
+        raise ScenarioError(
+            "an override is a mapping of settings",
+            path=shown,
+            line=line_of(lines, where),
+            field=".".join(map(str, where)),
+        )
     try:
         return deep_merge(raw, override)
     except KeyError as exc:
-        raise ScenarioError(str(exc.args[0]), path=shown, line=line_of(lines, where),
-                            field=".".join(map(str, where))) from None
+        raise ScenarioError(
+            str(exc.args[0]),
+            path=shown,
+            line=line_of(lines, where),
+            field=".".join(map(str, where)),
+        ) from None
 
 
 def _validate(raw: dict[str, Any], shown: str, lines: dict, prefix: tuple) -> Scenario:
@@ -151,13 +172,18 @@ def _check_files(loaded: LoadedScenario, scenario: Scenario, lines: dict) -> Non
     for i, qs in enumerate(scenario.queries):
         if qs.file and not loaded.resolve(qs.file).is_file():
             raise ScenarioError(
-                f"query file not found: {loaded.resolve(qs.file)}", path=str(loaded.path),
-                line=line_of(lines, ("queries", i, "file")), field=f"queries[{i}].file",
+                f"query file not found: {loaded.resolve(qs.file)}",
+                path=str(loaded.path),
+                line=line_of(lines, ("queries", i, "file")),
+                field=f"queries[{i}].file",
             )
     if scenario.prices and not loaded.resolve(scenario.prices).is_file():
-        raise ScenarioError(f"price file not found: {loaded.resolve(scenario.prices)}",
-                            path=str(loaded.path), line=line_of(lines, ("prices",)),
-                            field="prices")
+        raise ScenarioError(
+            f"price file not found: {loaded.resolve(scenario.prices)}",
+            path=str(loaded.path),
+            line=line_of(lines, ("prices",)),
+            field="prices",
+        )
 
 
 def build_query_pool(loaded: LoadedScenario, scenario: Scenario) -> list[Query]:
@@ -170,8 +196,9 @@ def build_query_pool(loaded: LoadedScenario, scenario: Scenario) -> list[Query]:
         if qs.file:
             items.extend(_read_query_file(loaded, loaded.resolve(qs.file), f"queries[{i}].file"))
         if not items:
-            raise ScenarioError("the query set has no queries", path=str(loaded.path),
-                                field=f"queries[{i}]")
+            raise ScenarioError(
+                "the query set has no queries", path=str(loaded.path), field=f"queries[{i}]"
+            )
         if qs.context:
             items = [
                 it.model_copy(update={"context": {**qs.context, **it.context}}) for it in items
@@ -187,8 +214,11 @@ def _read_query_file(loaded: LoadedScenario, path: Path, field_name: str) -> lis
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read {path} ({exc.__class__.__name__})",
-                            path=str(loaded.path), field=field_name) from None
+        raise ScenarioError(
+            f"cannot read {path} ({exc.__class__.__name__})",
+            path=str(loaded.path),
+            field=field_name,
+        ) from None
     if path.suffix == ".txt":
         return [QueryItem(text=line.strip()) for line in text.splitlines() if line.strip()]
     items = []

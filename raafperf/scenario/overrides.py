@@ -14,8 +14,10 @@ def deep_merge(base: Any, override: Any, *, where: str = "") -> Any:
     if isinstance(base, dict) and isinstance(override, dict):
         out = dict(base)
         for key, value in override.items():
-            out[key] = deep_merge(base[key], value, where=f"{where}.{key}") if key in base else (
-                copy.deepcopy(value)
+            out[key] = (
+                deep_merge(base[key], value, where=f"{where}.{key}")
+                if key in base
+                else (copy.deepcopy(value))
             )
         return out
     if isinstance(base, list) and isinstance(override, dict) and _named(base):

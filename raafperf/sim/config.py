@@ -92,8 +92,12 @@ class FaultSpec(StrictModel):
     kind: FaultKind
     probability: float | None = Field(default=None, ge=0, le=1)
     every: int | None = Field(default=None, ge=1, description="every Nth matching request")
-    start_s: float | None = Field(default=None, ge=0, description="window start, seconds after the first request")
-    end_s: float | None = Field(default=None, gt=0, description="window end, seconds after the first request")
+    start_s: float | None = Field(
+        default=None, ge=0, description="window start, seconds after the first request"
+    )
+    end_s: float | None = Field(
+        default=None, gt=0, description="window end, seconds after the first request"
+    )
     endpoints: list[Endpoint] | None = Field(
         default=None, description="default: every endpoint, GET /v1/models included"
     )

@@ -18,10 +18,19 @@ from raafperf.scenario.loader import load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def raafperf(*args: str, cwd: Path | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+def raafperf(
+    *args: str, cwd: Path | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "160"}
-    return subprocess.run([sys.executable, "-m", "raafperf", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "raafperf", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
 
 
 def scenario(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:
@@ -31,8 +40,15 @@ def scenario(tmp_path: Path, body: str, name: str = "s.yaml") -> Path:
 
 
 def test_quickstart_json_agrees_with_saved_samples(tmp_path: Path) -> None:
-    proc = raafperf("bench", str(ROOT / "scenarios" / "quickstart.yaml"), "--json",
-                    "--requests", "120", "--out", str(tmp_path))
+    proc = raafperf(
+        "bench",
+        str(ROOT / "scenarios" / "quickstart.yaml"),
+        "--json",
+        "--requests",
+        "120",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     run_dir = Path(summary["run_dir"])
@@ -57,8 +73,14 @@ def test_quickstart_json_agrees_with_saved_samples(tmp_path: Path) -> None:
 
 
 def test_quickstart_table_shows_the_streaming_metrics(tmp_path: Path) -> None:
-    proc = raafperf("bench", str(ROOT / "scenarios" / "quickstart.yaml"), "--requests", "60",
-                    "--out", str(tmp_path))
+    proc = raafperf(
+        "bench",
+        str(ROOT / "scenarios" / "quickstart.yaml"),
+        "--requests",
+        "60",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     for label in ("TTFT", "ITL", "TPOT", "E2E", "p50", "p95", "p99", "nearest-rank"):
         assert label in proc.stdout
@@ -88,8 +110,12 @@ def test_constant_latency_is_reported_within_2ms_at_50_streams(tmp_path: Path) -
     assert lat["ttft"]["p50"] == pytest.approx(200, abs=5)
     assert lat["itl"]["p50"] == pytest.approx(20, abs=2)
     assert lat["tpot"]["p50"] == pytest.approx(20, abs=2)
-    gt = [json.loads(line) for line in
-          (outcome.run_dir / "groundtruth" / "sim.groundtruth.jsonl").read_text().splitlines()]
+    gt = [
+        json.loads(line)
+        for line in (outcome.run_dir / "groundtruth" / "sim.groundtruth.jsonl")
+        .read_text()
+        .splitlines()
+    ]
     assert len(gt) == 200  # warm-up included: the simulator saw every request
 
 
@@ -125,15 +151,20 @@ def test_open_loop_beyond_capacity_reports_scheduler_lag(tmp_path: Path) -> None
 
 
 def test_threshold_failure_exits_1(tmp_path: Path) -> None:
-    path = scenario(tmp_path, CONSTANT.replace("requests: 150, warmup: 50", "requests: 20")
-                    + "thresholds: {p50_ttft_ms: 100}\n")
+    path = scenario(
+        tmp_path,
+        CONSTANT.replace("requests: 150, warmup: 50", "requests: 20")
+        + "thresholds: {p50_ttft_ms: 100}\n",
+    )
     proc = raafperf("bench", str(path), "--out", str(tmp_path))
     assert proc.returncode == 1, proc.stderr
     assert "FAIL" in proc.stdout
 
 
 def test_run_over_budget_stops_with_exit_1_and_keeps_samples(tmp_path: Path) -> None:
-    path = scenario(tmp_path, """\
+    path = scenario(
+        tmp_path,
+        """\
         name: budget
         providers:
           - name: sim
@@ -144,7 +175,8 @@ def test_run_over_budget_stops_with_exit_1_and_keeps_samples(tmp_path: Path) -> 
         queries: [{agent: a, texts: ["hello there"]}]
         load: {mode: closed, concurrency: 2, requests: 5000}
         budget: {per_run_usd: 0.01}
-        """)
+        """,
+    )
     proc = raafperf("bench", str(path), "--out", str(tmp_path), "--workers", "1")
     assert proc.returncode == 1
     assert "budget" in proc.stderr and "samples were kept" in proc.stderr

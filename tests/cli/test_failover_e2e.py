@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_outage_opens_the_breaker_moves_traffic_and_returns(tmp_path: Path) -> None:
     loaded = load_scenario(ROOT / "scenarios" / "failover.yaml")
-    outcome = run_bench(loaded, BenchOptions(out_root=tmp_path, workers=1,
-                                             variant="baseline"))
+    outcome = run_bench(loaded, BenchOptions(out_root=tmp_path, workers=1, variant="baseline"))
     v = outcome.summary["variants"]["baseline"]
     router = v["router"]
     # No request is lost: every one ends as a success or a counted error.
@@ -31,7 +30,7 @@ def test_outage_opens_the_breaker_moves_traffic_and_returns(tmp_path: Path) -> N
     assert closed > opened
     # Traffic went to the others meanwhile, and back to the primary afterwards.
     traffic = router["providers"]["fast"]["traffic"]
-    during = traffic[int(opened) + 1:int(closed)]
+    during = traffic[int(opened) + 1 : int(closed)]
     assert during and max(during) < max(traffic) / 4
     assert traffic[-1] > max(traffic) / 2
     backups = router["providers"]["flaky"]["requests"] + router["providers"]["slow"]["requests"]

@@ -48,8 +48,16 @@ def test_fault_counts_agree_with_the_ground_truth(tmp_path: Path) -> None:
         assert (rows["error_kind"] == kind).all(), (fault, rows["error_kind"].value_counts())
     assert (seen.loc[seen["fault"].isna(), "error_kind"] == "").all()
     faults_seen = set(seen["fault"].dropna())
-    assert {"http_429", "http_500", "http_503", "http_529", "reset_before",
-            "reset_mid_stream", "cut_stream", "malformed_event"} <= faults_seen
+    assert {
+        "http_429",
+        "http_500",
+        "http_503",
+        "http_529",
+        "reset_before",
+        "reset_mid_stream",
+        "cut_stream",
+        "malformed_event",
+    } <= faults_seen
 
     # A request the simulator never saw was sent on a connection it had just closed after a
     # faulty answer: it is counted as a connection error, never lost or called a success.

@@ -12,8 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_pooling_comparison_shows_the_connection_cost(tmp_path: Path) -> None:
-    loaded = apply_cli_overrides(load_scenario(ROOT / "scenarios" / "pooling.yaml"),
-                                 requests=96)
+    loaded = apply_cli_overrides(load_scenario(ROOT / "scenarios" / "pooling.yaml"), requests=96)
     outcome = run_bench(loaded, BenchOptions(out_root=tmp_path, workers=1, rounds=2))
     pooled = outcome.summary["variants"]["baseline"]
     fresh = outcome.summary["variants"]["pool_off"]

@@ -12,7 +12,9 @@ import openai
 def test_openai_sdk_against_raafperf_simulate() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "raafperf", "simulate", "--port", "0", "--model", "gpt-4o-mini"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -21,15 +23,19 @@ def test_openai_sdk_against_raafperf_simulate() -> None:
         client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="not-a-real-key")
 
         reply = client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "Say hello"}])
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "Say hello"}]
+        )
         assert reply.choices[0].message.content
         assert reply.choices[0].finish_reason == "stop"
         assert reply.usage is not None and reply.usage.prompt_tokens > 0
         assert reply.usage.completion_tokens > 0
 
         stream = client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "Say hello"}],
-            stream=True, stream_options={"include_usage": True})
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "Say hello"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
         text, usage = "", None
         for chunk in stream:
             if chunk.choices:

@@ -75,6 +75,8 @@ async def test_429_with_retry_after_is_waited_out(sim) -> None:
     arrivals = sorted(t["arrived_ns"] for t in sim.truth("retry429", {"r429"}, count=2))
     assert len(arrivals) == 2
     assert arrivals[1] - arrivals[0] >= 1_000_000_000  # no retry before Retry-After
+    # sent_ns is the first attempt's: the retry's wait is the provider's to answer for.
+    assert r.start_ns < r.sent_ns < arrivals[0] < r.first_token_ns
 
 
 async def test_retry_budget_caps_attempts_against_a_failing_provider(sim) -> None:

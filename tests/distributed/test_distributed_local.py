@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from distributed_testkit import QUICKSTART
 from distributed_helpers import only_hits
+from distributed_testkit import QUICKSTART
 
 from raafperf.engine.bench import BenchOptions, run_bench
 from raafperf.engine.merge import loss_lines

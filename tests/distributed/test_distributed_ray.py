@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from distributed_testkit import QUICKSTART
 from distributed_helpers import only_hits
+from distributed_testkit import QUICKSTART
 
 from raafperf.engine.bench import BenchOptions, run_bench
 from raafperf.engine.merge import loss_lines

@@ -15,8 +15,10 @@ from raafperf.record.recorder import Recorder
 from raafperf.scenario.loader import Query
 from raafperf.scenario.model import QueryItem
 
-QUERIES = [Query(agent="a", item=QueryItem(text="q1"), weight=1.0),
-           Query(agent="a", item=QueryItem(text="q2"), weight=1.0)]
+QUERIES = [
+    Query(agent="a", item=QueryItem(text="q1"), weight=1.0),
+    Query(agent="a", item=QueryItem(text="q2"), weight=1.0),
+]
 
 
 @dataclass
@@ -45,9 +47,16 @@ def executor(delay_s: float, *, block: bool = False, fail_every: int = 0) -> Any
         end = time.perf_counter_ns()
         if fail_every and number % fail_every == 0:
             raise RuntimeError("a bug in a layer")
-        call = CallResult(ok=True, provider="p", model="m", start_ns=start, end_ns=end,
-                          first_token_ns=start + 1000, token_ns=[start + 1000, end],
-                          completion_tokens=2)
+        call = CallResult(
+            ok=True,
+            provider="p",
+            model="m",
+            start_ns=start,
+            end_ns=end,
+            first_token_ns=start + 1000,
+            token_ns=[start + 1000, end],
+            completion_tokens=2,
+        )
         return Done(calls=[call])
 
     execute.seen = seen  # type: ignore[attr-defined]
@@ -55,8 +64,17 @@ def executor(delay_s: float, *, block: bool = False, fail_every: int = 0) -> Any
 
 
 def plan(**kw: Any) -> SegmentPlan:
-    base = dict(variant="baseline", mode="closed", concurrency=4, rate=None, arrival="constant",
-                requests=20, warmup=3, duration=None, seed=1)
+    base = dict(
+        variant="baseline",
+        mode="closed",
+        concurrency=4,
+        rate=None,
+        arrival="constant",
+        requests=20,
+        warmup=3,
+        duration=None,
+        seed=1,
+    )
     base.update(kw)
     return SegmentPlan(**base)
 
@@ -74,8 +92,9 @@ async def test_closed_loop_runs_exactly_the_requests_with_the_concurrency() -> N
 
 async def test_closed_loop_bounded_by_duration() -> None:
     rec = Recorder(time.perf_counter_ns())
-    result = await run_segment(plan(requests=None, duration=0.2), QUERIES, executor(0.02), rec,
-                               asyncio.Event())
+    result = await run_segment(
+        plan(requests=None, duration=0.2), QUERIES, executor(0.02), rec, asyncio.Event()
+    )
     assert 10 < result.completed < 60
     assert result.wall_s < 1.0
 
@@ -97,8 +116,9 @@ async def test_open_loop_reports_lag_instead_of_lowering_the_rate() -> None:
 
 async def test_a_raising_executor_is_counted_not_fatal() -> None:
     rec = Recorder(time.perf_counter_ns())
-    result = await run_segment(plan(warmup=0), QUERIES, executor(0.0, fail_every=5), rec,
-                               asyncio.Event())
+    result = await run_segment(
+        plan(warmup=0), QUERIES, executor(0.0, fail_every=5), rec, asyncio.Event()
+    )
     assert result.completed == 20
     kinds = rec.requests.strs["error_kind"]
     assert kinds.count("internal_error") == 4
@@ -108,8 +128,7 @@ async def test_stop_keeps_what_was_measured() -> None:
     rec = Recorder(time.perf_counter_ns())
     stop = asyncio.Event()
     asyncio.get_running_loop().call_later(0.15, stop.set)
-    result = await run_segment(plan(requests=10_000, warmup=0), QUERIES, executor(0.02), rec,
-                               stop)
+    result = await run_segment(plan(requests=10_000, warmup=0), QUERIES, executor(0.02), rec, stop)
     assert result.interrupted
     assert 0 < result.completed < 10_000
     assert len(rec.requests) == result.completed

@@ -43,5 +43,11 @@ def test_split_evenly() -> None:
 
 
 def test_variants_alternate_in_reversed_rounds() -> None:
-    assert plan_segments(["a", "b"], 3) == [(0, "a"), (0, "b"), (1, "b"), (1, "a"),
-                                             (2, "a"), (2, "b")]
+    assert plan_segments(["a", "b"], 3) == [
+        (0, "a"),
+        (0, "b"),
+        (1, "b"),
+        (1, "a"),
+        (2, "a"),
+        (2, "b"),
+    ]

@@ -64,7 +64,7 @@ async def test_exporter_reports_breakers_and_cache_of_a_running_stack(tmp_path: 
                             QueryItem(text=f"question {i % 6}"), request_id=str(i), context={}
                         )
                 _, after = parse((await client.get(exporter.url)).text)
-            full = stack.stats()
+            full = await stack.stats()
         finally:
             exporter.stop()
             await stack.aclose()

@@ -18,11 +18,18 @@ from raafperf.record.store import load_run, new_run_dir, write_summary, write_ta
 def make_call(t: int, *, tokens: int = 4, ok: bool = True) -> CallResult:
     token_ns = [t + 100_000_000 + k * 10_000_000 for k in range(tokens)] if ok else []
     return CallResult(
-        ok=ok, provider="sim", model="gpt-4o-mini", start_ns=t,
+        ok=ok,
+        provider="sim",
+        model="gpt-4o-mini",
+        start_ns=t,
         end_ns=(token_ns[-1] if token_ns else t + 5_000_000),
-        first_token_ns=token_ns[0] if token_ns else None, token_ns=token_ns,
-        prompt_tokens=12, completion_tokens=tokens if ok else None, usage_reported=ok,
-        error_kind=None if ok else "http_503", status=200 if ok else 503,
+        first_token_ns=token_ns[0] if token_ns else None,
+        token_ns=token_ns,
+        prompt_tokens=12,
+        completion_tokens=tokens if ok else None,
+        usage_reported=ok,
+        error_kind=None if ok else "http_503",
+        status=200 if ok else 503,
         stages_ns={"network": 1_000_000},
     )
 
@@ -31,11 +38,23 @@ def test_request_metrics_follow_the_field_definitions() -> None:
     t0 = time.perf_counter_ns()
     rec = Recorder(t0)
     call = make_call(t0 + 1_000_000)
-    tool = ToolTiming(name="lookup", start_ns=call.end_ns, end_ns=call.end_ns + 2_000_000,
-                      ok=True)
-    rec.record(variant="baseline", idx=0, phase="measure", worker=0, agent="a", query=3,
-               intended_ns=t0, start_ns=t0 + 1_000_000, end_ns=tool.end_ns, calls=[call],
-               tools=[tool], ok=True, error_kind=None, turns=1)
+    tool = ToolTiming(name="lookup", start_ns=call.end_ns, end_ns=call.end_ns + 2_000_000, ok=True)
+    rec.record(
+        variant="baseline",
+        idx=0,
+        phase="measure",
+        worker=0,
+        agent="a",
+        query=3,
+        intended_ns=t0,
+        start_ns=t0 + 1_000_000,
+        end_ns=tool.end_ns,
+        calls=[call],
+        tools=[tool],
+        ok=True,
+        error_kind=None,
+        turns=1,
+    )
     r = rec.requests
     # TTFT and E2E from the intended start; TPOT excludes the first token.
     assert r.floats["ttft_ms"][0] == pytest.approx(101.0)
@@ -53,9 +72,22 @@ def test_failed_request_has_no_ttft(tmp_path: Path) -> None:
     t0 = time.perf_counter_ns()
     rec = Recorder(t0)
     call = make_call(t0, ok=False)
-    rec.record(variant="baseline", idx=0, phase="measure", worker=0, agent="a", query=0,
-               intended_ns=t0, start_ns=t0, end_ns=call.end_ns, calls=[call], tools=[],
-               ok=False, error_kind="http_503", turns=1)
+    rec.record(
+        variant="baseline",
+        idx=0,
+        phase="measure",
+        worker=0,
+        agent="a",
+        query=0,
+        intended_ns=t0,
+        start_ns=t0,
+        end_ns=call.end_ns,
+        calls=[call],
+        tools=[],
+        ok=False,
+        error_kind="http_503",
+        turns=1,
+    )
     assert math.isnan(rec.requests.floats["ttft_ms"][0])
     write_table(tmp_path / "requests.parquet", rec.requests)
     write_table(tmp_path / "calls.parquet", rec.calls)
@@ -89,12 +121,26 @@ def test_spilled_parts_join_into_the_same_samples(tmp_path: Path) -> None:
     rec = Recorder(t0, spill=Spill(tmp_path / "parts", rows=7))
     for i in range(50):
         call = make_call(t0 + i)
-        rec.record(variant="baseline", idx=i, phase="measure", worker=0, agent=f"a{i % 3}",
-                   query=0, intended_ns=t0, start_ns=t0, end_ns=call.end_ns, calls=[call],
-                   tools=[], ok=True, error_kind=None, turns=1)
+        rec.record(
+            variant="baseline",
+            idx=i,
+            phase="measure",
+            worker=0,
+            agent=f"a{i % 3}",
+            query=0,
+            intended_ns=t0,
+            start_ns=t0,
+            end_ns=call.end_ns,
+            calls=[call],
+            tools=[],
+            ok=True,
+            error_kind=None,
+            turns=1,
+        )
     assert len(rec.requests) < 7  # the rest went to the writer thread
-    rec.spill.finish(rec.requests, rec.calls, tmp_path / "requests.parquet",
-                     tmp_path / "calls.parquet")
+    rec.spill.finish(
+        rec.requests, rec.calls, tmp_path / "requests.parquet", tmp_path / "calls.parquet"
+    )
     write_summary(tmp_path, {"schema_version": 1})
     saved = load_run(tmp_path)
     assert saved.requests()["idx"].tolist() == list(range(50))

@@ -69,8 +69,10 @@ def test_query_files_are_relative_to_the_scenario(tmp_path: Path) -> None:
 
 
 def test_variants_deep_merge_providers_by_name(tmp_path: Path) -> None:
-    text = MINIMAL + "variants:\n  pool_off:\n    providers:\n      sim:\n        client:\n" \
+    text = (
+        MINIMAL + "variants:\n  pool_off:\n    providers:\n      sim:\n        client:\n"
         "          pool: false\n"
+    )
     loaded = load_scenario(write(tmp_path, text))
     assert loaded.variants["baseline"].providers[0].client.pool is True
     assert loaded.variants["pool_off"].providers[0].client.pool is False
@@ -85,17 +87,32 @@ def test_profiles_apply_before_variants(tmp_path: Path) -> None:
 
 BROKEN = {
     "bad_yaml": ("name: t\nproviders: [\n  - a\n", 3, "invalid YAML"),
-    "unknown_key": (MINIMAL.replace("  requests: 10", "  requests: 10\n  bogus: 1"), 16,
-                    "load.bogus: unknown key"),
-    "wrong_type": (MINIMAL.replace("concurrency: 2", "concurrency: two"), 14,
-                   "load.concurrency: Input should be a valid integer"),
-    "missing_file": (MINIMAL.replace("texts: [hello, world]", "file: nope.txt"), 11,
-                     "queries[0].file: query file not found"),
-    "negative_rate": (MINIMAL.replace("mode: closed\n  concurrency: 2", "mode: open\n  rate: -1"),
-                      14, "load.rate: Input should be greater than 0"),
+    "unknown_key": (
+        MINIMAL.replace("  requests: 10", "  requests: 10\n  bogus: 1"),
+        16,
+        "load.bogus: unknown key",
+    ),
+    "wrong_type": (
+        MINIMAL.replace("concurrency: 2", "concurrency: two"),
+        14,
+        "load.concurrency: Input should be a valid integer",
+    ),
+    "missing_file": (
+        MINIMAL.replace("texts: [hello, world]", "file: nope.txt"),
+        11,
+        "queries[0].file: query file not found",
+    ),
+    "negative_rate": (
+        MINIMAL.replace("mode: closed\n  concurrency: 2", "mode: open\n  rate: -1"),
+        14,
+        "load.rate: Input should be greater than 0",
+    ),
     "unknown_agent": (MINIMAL.replace("  - agent: a", "  - agent: zz"), None, "no agent named"),
-    "bad_threshold": (MINIMAL + "thresholds:\n  p95_ttfx_ms: 3\n", 17,
-                      "thresholds.p95_ttfx_ms: unknown threshold"),
+    "bad_threshold": (
+        MINIMAL + "thresholds:\n  p95_ttfx_ms: 3\n",
+        17,
+        "thresholds.p95_ttfx_ms: unknown threshold",
+    ),
 }
 
 
@@ -116,8 +133,12 @@ def test_broken_scenarios_name_file_line_and_field(tmp_path: Path, case: str) ->
 def test_check_command_exits_2_with_one_line(tmp_path: Path) -> None:
     text, _line, _ = BROKEN["unknown_key"]
     path = write(tmp_path, text)
-    proc = subprocess.run([sys.executable, "-m", "raafperf.cli", "check", str(path)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "raafperf.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "load.bogus: unknown key" in lines[0]
