@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import socket
-import subprocess
+import contextlib
 import sys
 import tempfile
-import time
 from pathlib import Path
 from time import perf_counter_ns
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from raafperf.cache import CacheConfig, build_cache_layer, request_key
+from raafperf.cache.local_redis import local_redis, redis_server_binary
 from raafperf.client.types import CallResult, ChatRequest
 
 
@@ -119,41 +117,6 @@ async def measure(config: CacheConfig, n: int) -> None:
     await layer.aclose()
 
 
-def start_redis(workdir: str) -> tuple[subprocess.Popen | None, str | None]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return None, None
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            workdir,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"redis://127.0.0.1:{port}/0"
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    return None, None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
@@ -167,25 +130,18 @@ def main() -> None:
         keys.append(perf_counter_ns() - t0)
     print("key (SHA-256 of the canonical request)")
     print(line("request_key", keys))
-    with tempfile.TemporaryDirectory() as tmp:
-        redis_proc = None
-        try:
-            for name in args.backends.split(","):
-                fields = {"strategy": "always", "backend": name}
-                if name == "sqlite":
-                    fields["path"] = str(Path(tmp) / "bench.sqlite")
-                if name == "redis":
-                    redis_proc, url = start_redis(tmp)
-                    if url is None:
-                        print("redis: skipped (redis-server not installed)")
-                        continue
-                    fields["url"] = url
-                print(f"{name}")
-                asyncio.run(measure(CacheConfig.model_validate(fields), args.n))
-        finally:
-            if redis_proc is not None:
-                redis_proc.terminate()
-                redis_proc.wait(timeout=5)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        for name in args.backends.split(","):
+            fields = {"strategy": "always", "backend": name}
+            if name == "sqlite":
+                fields["path"] = str(Path(tmp) / "bench.sqlite")
+            if name == "redis":
+                if redis_server_binary() is None:
+                    print("redis: skipped (redis-server not installed)")
+                    continue
+                fields["url"] = stack.enter_context(local_redis())
+            print(f"{name}")
+            asyncio.run(measure(CacheConfig.model_validate(fields), args.n))
 
 
 if __name__ == "__main__":
