@@ -6,6 +6,7 @@ This module reads as the whole pipeline; each step lives in its own module.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import logging
@@ -455,13 +456,15 @@ def _start_progress(
     callback = on_progress
 
     async def tick() -> None:
-        last_done, last_t = 0, time.perf_counter()
+        # Requests per second over the last ~2 s: steady enough to read, recent enough to move.
+        history: collections.deque[tuple[float, int]] = collections.deque(maxlen=8)
         while True:
             await asyncio.sleep(0.25)
             live = recorder.live
             now = time.perf_counter()
-            rate = (live.done - last_done) / (now - last_t) if now > last_t else 0.0
-            last_done, last_t = live.done, now
+            history.append((now, live.done))
+            t_old, done_old = history[0]
+            rate = (live.done - done_old) / (now - t_old) if now > t_old else 0.0
             recent = sorted(live.recent_e2e_ms[-200:])
             p50 = recent[(len(recent) - 1) // 2] if recent else None
             callback(
