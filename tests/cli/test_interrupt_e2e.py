@@ -16,9 +16,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_ctrl_c_saves_the_partial_run_and_exits_130(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "raafperf", "bench", str(ROOT / "scenarios" / "quickstart.yaml"),
-         "--requests", "100000", "--out", str(tmp_path), "--workers", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "raafperf",
+            "bench",
+            str(ROOT / "scenarios" / "quickstart.yaml"),
+            "--requests",
+            "100000",
+            "--out",
+            str(tmp_path),
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     # Wait until requests are flowing (the run folder exists and the simulator answers).
     deadline = time.monotonic() + 30
