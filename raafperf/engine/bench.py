@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from raafperf import __version__
 from raafperf.engine.loop import SegmentPlan, SegmentResult, run_segment
 from raafperf.engine.schedule import split_evenly
 from raafperf.engine.simulators import SimulatorSet
 from raafperf.errors import RaafperfError, UsageError
 from raafperf.record.recorder import Recorder
-from raafperf.scenario.loader import BASELINE, LoadedScenario, Query, build_query_pool
+from raafperf.scenario.loader import LoadedScenario, Query, build_query_pool
 from raafperf.scenario.model import Scenario
 
 log = logging.getLogger(__name__)
@@ -121,9 +120,13 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
     run_dir = options.run_dir or new_run_dir(options.out_root, loaded.scenario.name)
     started_at = dt.datetime.now(dt.UTC)
     t0_ns = time.perf_counter_ns()
+    from raafperf.engine.costing import load_price_table
+
+    # One price table for the whole run: per-call costs, the router, the cache and the summary.
+    price_table = load_price_table(prices_path(loaded, options.prices))
     recorder = Recorder(
         t0_ns,
-        cost_fn=cost_function(loaded, variants, options.prices),
+        cost_fn=cost_function(variants, price_table),
         spill=Spill(run_dir / "parts") if workers == 1 and ray_runner is None else None,
         on_request=options.monitor.on_request if options.monitor else None,
     )
@@ -179,7 +182,7 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
                             stats,
                             instrument=options.instrument,
                             on_progress=options.on_progress,
-                            prices=prices_path(loaded, options.prices),
+                            price_table=price_table,
                         )
                     )
     finally:
@@ -198,6 +201,7 @@ def run_bench(loaded: LoadedScenario, options: BenchOptions) -> RunOutcome:
             interrupted=interrupted,
             rounds=rounds,
             workers=workers,
+            price_table=price_table,
         )
         if ray_runner is not None:
             summary["cluster"] = ray_runner.cluster
@@ -276,14 +280,12 @@ async def run_variants(
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     sync: SegmentSync | None = None,
     stop: asyncio.Event | None = None,
-    prices: Path | None = None,
+    price_table: Any = None,
 ) -> bool:
     """Run every segment of every variant (this worker's share); True when interrupted."""
-    from raafperf.engine.costing import load_price_table
     from raafperf.engine.stack import build_stack
     from raafperf.profiling.gc_run import GcRun
 
-    price_table = load_price_table(prices)
     gc_runs = {name: GcRun(state.scenario.gc) for name, state in states.items()}
 
     stop = stop or asyncio.Event()
@@ -432,13 +434,11 @@ def prices_path(loaded: LoadedScenario, prices_override: Path | None) -> Path | 
     return loaded.resolve(loaded.scenario.prices) if loaded.scenario.prices else None
 
 
-def cost_function(
-    loaded: LoadedScenario, variants: dict[str, Scenario], prices_override: Path | None
-) -> Any:
+def cost_function(variants: dict[str, Scenario], price_table: Any) -> Any:
     from raafperf.engine.costing import make_cost_function
 
     multipliers = {p.name: p.price_multiplier for sc in variants.values() for p in sc.providers}
-    return make_cost_function(prices_path(loaded, prices_override), multipliers)
+    return make_cost_function(price_table, multipliers)
 
 
 def _start_progress(
@@ -480,7 +480,3 @@ def _start_progress(
             )
 
     return asyncio.ensure_future(tick())
-
-
-BASELINE_NAME = BASELINE
-__all__ = ["BenchOptions", "RunOutcome", "__version__", "run_bench"]

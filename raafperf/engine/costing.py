@@ -15,11 +15,10 @@ def load_price_table(prices: Path | None) -> Any:
     return PriceTable.load(prices)
 
 
-def make_cost_function(prices: Path | None, multipliers: Mapping[str, float]) -> CostFn:
+def make_cost_function(table: Any, multipliers: Mapping[str, float]) -> CostFn:
     """(provider, model, prompt, output, cached) -> USD, or None for an unpriced model."""
     from raafperf.cost.prices import call_cost
 
-    table = load_price_table(prices)
     lookup = table.lookup
     mult = dict(multipliers)
 

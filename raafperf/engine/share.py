@@ -41,7 +41,8 @@ class WorkerShare:
         *,
         flush_s: float = FLUSH_S,
     ) -> None:
-        from raafperf.engine.bench import VariantState, cost_function
+        from raafperf.engine.bench import VariantState, cost_function, prices_path
+        from raafperf.engine.costing import load_price_table
 
         self.worker = worker
         self.workers = workers
@@ -52,10 +53,11 @@ class WorkerShare:
         self.states = {
             name: VariantState(name, sc, queries) for name, (sc, queries) in specs.items()
         }
+        self.price_table = load_price_table(prices_path(loaded, prices))
         self.recorder = Recorder(
             t0_ns,
             cost_fn=cost_function(
-                loaded, {name: s.scenario for name, s in self.states.items()}, prices
+                {name: s.scenario for name, s in self.states.items()}, self.price_table
             ),
         )
         self.stats: dict[str, dict[str, Any]] = {}
@@ -105,7 +107,7 @@ class WorkerShare:
         """Run the share; chunks go to ``send`` as they are due, progress to ``report``.
         Never raises: a failure is the result's ``error``, with the rows recorded until
         then."""
-        from raafperf.engine.bench import prices_path, run_loop, run_variants
+        from raafperf.engine.bench import run_loop, run_variants
 
         result = WorkerResult(worker=self.worker)
 
@@ -139,7 +141,7 @@ class WorkerShare:
                 sync=sync,
                 on_progress=progress,
                 stop=stop,
-                prices=prices_path(self.loaded, self.prices),
+                price_table=self.price_table,
             )
 
         try:

@@ -27,8 +27,15 @@ def build_summary(
     interrupted: bool,
     rounds: int,
     workers: int = 1,
+    price_table: Any = None,
 ) -> dict[str, Any]:
     from raafperf.analysis.summarize import summarize_variant
+    from raafperf.engine.costing import load_price_table
+
+    if price_table is None:
+        price_table = load_price_table(
+            loaded.resolve(loaded.scenario.prices) if loaded.scenario.prices else None
+        )
 
     requests, calls = _frames(run_dir, recorder)
     for df in (requests, calls):
@@ -63,7 +70,7 @@ def build_summary(
 
             measured = req_v[req_v["phase"] == "measure"] if len(req_v) else None
             summary["gc"] = summarize_gc(summary["gc"], measured, recorder.t0_ns)
-        _add_area_summaries(summary, req_v, calls_v, loaded, scenario)
+        _add_area_summaries(summary, req_v, calls_v, scenario, price_table)
         summary["generator"] = _generator_health(summary, state, req_v)
         # Thresholds gate the baseline; a variant alone (--variant) is gated itself.
         summary["gated"] = only_one or name == BASELINE
@@ -109,7 +116,7 @@ def _frames(run_dir: Path, recorder: Recorder) -> tuple[Any, Any]:
 
 
 def _add_area_summaries(
-    summary: dict[str, Any], requests: Any, calls: Any, loaded: LoadedScenario, scenario: Any
+    summary: dict[str, Any], requests: Any, calls: Any, scenario: Any, price_table: Any
 ) -> None:
     """Each area adds its own section; one that fails is reported, not fatal."""
     measured = requests[requests["phase"] == "measure"]
@@ -117,7 +124,7 @@ def _add_area_summaries(
     mcalls = calls[calls["request_idx"].isin(ids)]
     for section, fn in _area_functions():
         try:
-            value = fn(measured, mcalls, loaded, scenario)
+            value = fn(measured, mcalls, scenario, price_table)
         except Exception as exc:  # an area's bug must not lose a run's samples
             log.debug("summary section %s failed", section, exc_info=True)
             value = {"error": f"{exc.__class__.__name__}: {exc}"}
@@ -129,11 +136,9 @@ def _area_functions() -> list[tuple[str, Any]]:
     return [("cost", _cost_section), ("agents", _agents_section), ("stages_ms", _stages_section)]
 
 
-def _cost_section(requests: Any, calls: Any, loaded: LoadedScenario, scenario: Any) -> Any:
+def _cost_section(requests: Any, calls: Any, scenario: Any, table: Any) -> Any:
     from raafperf.cost.summary import summarize_costs
-    from raafperf.engine.costing import load_price_table
 
-    table = load_price_table(loaded.resolve(scenario.prices) if scenario.prices else None)
     return summarize_costs(
         calls,
         requests,
@@ -144,13 +149,13 @@ def _cost_section(requests: Any, calls: Any, loaded: LoadedScenario, scenario: A
     )
 
 
-def _agents_section(requests: Any, calls: Any, loaded: LoadedScenario, scenario: Any) -> Any:
+def _agents_section(requests: Any, calls: Any, scenario: Any, table: Any) -> Any:
     from raafperf.agents.summary import summarize_agents
 
     return summarize_agents(requests, calls)
 
 
-def _stages_section(requests: Any, calls: Any, loaded: LoadedScenario, scenario: Any) -> Any:
+def _stages_section(requests: Any, calls: Any, scenario: Any, table: Any) -> Any:
     try:
         from raafperf.profiling.stages import summarize_stages
     except ImportError:

@@ -101,17 +101,6 @@ def run_in_workers(
     )
 
 
-def _merge(
-    collected: dict[int, WorkerResult],
-    workers: int,
-    recorder: Recorder,
-    states: dict[str, Any],
-    stats: dict[str, dict[str, Any]],
-) -> bool:
-    """Kept for callers of the earlier name; see :func:`merge_results`."""
-    return merge_results(collected, workers, recorder, states, stats)
-
-
 def _collect(
     procs: list[Any],
     results: Any,

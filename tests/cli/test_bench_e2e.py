@@ -197,3 +197,22 @@ def test_two_workers_give_one_merged_report(tmp_path: Path) -> None:
     requests = pd.read_parquet(outcome.run_dir / "requests.parquet")
     assert set(requests["worker"]) == {0, 1}
     assert requests["idx"].is_unique
+
+
+def test_prices_override_reaches_every_cost_figure(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"models": {"m": {"input": 1000.0, "output": 2000.0}}}))
+    path = scenario(
+        tmp_path,
+        CONSTANT.replace("ttft_ms: 200, itl_ms: 20", "ttft_ms: 5, itl_ms: 1").replace(
+            "requests: 150, warmup: 50", "requests: 20"
+        ),
+    )
+    proc = raafperf("bench", str(path), "--json", "--out", str(tmp_path), "--prices", str(prices))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    requests = pd.read_parquet(Path(summary["run_dir"]) / "requests.parquet")
+    cost = summary["variants"]["baseline"]["cost"]
+    # The per-request samples and the summary price the same calls with the same table.
+    assert cost["total_usd"] == pytest.approx(requests["cost_usd"].sum())
+    assert cost["total_usd"] > 0 and not cost["unpriced_models"]

@@ -56,7 +56,7 @@ def test_query_files_are_relative_to_the_scenario(tmp_path: Path) -> None:
         "    texts: [hello, world]",
         "    file: q/a.txt\n    repeat: 2\n  - agent: a\n    file: q/b.jsonl\n    weight: 3",
     )
-    path = write(tmp_path / "q", text, "nested.yaml") if False else write(tmp_path, text)
+    path = write(tmp_path, text)
     loaded = load_scenario(path)
     pool = build_query_pool(loaded, loaded.scenario)
     texts = [q.item.text for q in pool]
